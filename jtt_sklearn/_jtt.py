@@ -1,0 +1,436 @@
+"""JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
+
+import contextlib
+import time
+import warnings
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .exceptions import EmptyErrorSetWarning
+from .utils._estimator_params import resolve_epochs_param, seed_random_states
+from .utils._sampling import upsampling_multiplicity
+from .utils._upsampled_fit import fit_upsampled, resolve_upsampling
+from .utils._validation import check_targets, check_X, is_array_data, is_torch_dataset, n_rows
+
+
+def _final_estimator_has(attr):
+    """Make a delegated method exist only where the final (or, unfitted, the base) model has it."""
+
+    def check(self):
+        if hasattr(self, "final_estimator_"):
+            return hasattr(self.final_estimator_, attr)
+        return hasattr(self._base_estimator(), attr)
+
+    return check
+
+
+class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Just Train Twice: upweight what a short ERM run gets wrong, then train again.
+
+    Stage 1 trains a clone of ``base_estimator`` for ``T`` epochs (or
+    iterations) by plain ERM and predicts the training set once; the rows it
+    misclassifies form the error set. Stage 2 trains a fresh clone at its own
+    full length with every error row counted ``lambda_up`` times. Neither stage
+    needs group labels: those are only used to choose ``T`` and ``lambda_up``
+    on a validation set (see :func:`jtt_sklearn.metrics.make_worst_group_scorer`).
+
+    Read more in the README and ``docs/``.
+
+    Parameters
+    ----------
+    base_estimator : classifier, default=None
+        A skorch ``NeuralNetClassifier`` (alone or as a Pipeline's last step)
+        or any scikit-learn classifier. ``None`` means
+        ``LogisticRegression()``. It is cloned for each stage, never changed.
+    T : int or None, default=1
+        Training length of the identification model: sets ``epochs_param``
+        (``max_epochs`` of a skorch net, ``max_iter`` of an iterative
+        scikit-learn estimator). ``None`` trains stage 1 as ``base_estimator``
+        is configured.
+    lambda_up : int, default=5
+        How many times each error row is counted in stage 2; other rows count
+        once, so ``lambda_up=1`` is ERM. The official JTT code appends
+        ``lambda_up`` extra copies, i.e. counts an error row ``lambda_up + 1``
+        times: use ``lambda_up=101`` here to match its ``--up_weight 100``.
+    epochs_param : str, default="auto"
+        Name of the parameter that ``T`` sets. ``"auto"`` finds ``max_epochs``
+        or ``max_iter``, also inside a Pipeline (``"net__max_epochs"``).
+        Pass another name (e.g. ``"n_estimators"``) to override.
+    upsampling : {"auto", "sampler", "sample_weight", "index"}, default="auto"
+        How stage 2 counts error rows ``lambda_up`` times without copying X:
+        ``"sampler"`` (skorch nets) draws repeated, reshuffled row indices
+        each epoch; ``"sample_weight"`` passes integer weights to ``fit``;
+        ``"index"`` fits on ``X`` indexed by the repeated rows (a copy: the
+        fallback for estimators that support neither). ``"auto"`` picks the
+        first that the base estimator supports, in that order.
+    random_state : int, RandomState instance or None, default=None
+        Seeds both stages: unset ``random_state`` parameters of the base
+        estimator, torch (inside a forked RNG, so the global torch RNG is left
+        as it was) and the stage-2 shuffle. An int makes fits reproducible.
+    verbose : int, default=0
+        Print the size of the error set and the time of each stage.
+
+    Attributes
+    ----------
+    identifier_ : estimator
+        The fitted stage-1 (identification) model.
+    error_set_ : ndarray of shape (n_errors,), dtype int64
+        Sorted indices of the training rows that ``identifier_`` misclassified.
+    sample_multiplicity_ : ndarray of shape (n_samples,), dtype int64
+        How many times stage 2 counted each training row (1 or ``lambda_up``).
+    final_estimator_ : estimator
+        The fitted stage-2 model; predictions come from it.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of ``predict_proba``'s columns.
+    n_features_in_ : int
+        Number of features seen in fit (only for 2-d array-like X).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in fit, when X was a DataFrame with string columns.
+    upsampling_ : str
+        The upsampling strategy that was used.
+
+    See Also
+    --------
+    jtt_sklearn.metrics.make_worst_group_scorer : Select ``T`` and ``lambda_up``
+        by worst-group accuracy on a group-labelled validation set.
+
+    References
+    ----------
+    E. Z. Liu, B. Haghgoo, A. S. Chen, A. Raghunathan, P. W. Koh, S. Sagawa,
+    P. Liang, C. Finn. "Just Train Twice: Improving Group Robustness without
+    Training Group Information." ICML 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from jtt_sklearn import JTTClassifier
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> clf = JTTClassifier(LogisticRegression(), T=1, lambda_up=10, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    >>> int(clf.sample_multiplicity_[clf.error_set_].min())
+    10
+    """
+
+    _parameter_constraints = {
+        "base_estimator": [HasMethods(["fit", "predict"]), None],
+        "T": [Interval(Integral, 1, None, closed="left"), None],
+        "lambda_up": [Interval(Integral, 1, None, closed="left")],
+        "epochs_param": [str],
+        "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        base_estimator=None,
+        T=1,
+        lambda_up=5,
+        *,
+        epochs_param="auto",
+        upsampling="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.base_estimator = base_estimator
+        self.T = T
+        self.lambda_up = lambda_up
+        self.epochs_param = epochs_param
+        self.upsampling = upsampling
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, **fit_params):
+        """Fit the identification model, then the final model with the error set upsampled.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, DataFrame, dict of arrays or torch Dataset
+            Training data, passed to the base estimator unchanged. Dicts and
+            Datasets need a skorch base estimator.
+        y : array-like of shape (n_samples,), default=None
+            Class labels. May be None only when X is a torch Dataset that
+            yields integer labels ``0..n_classes-1`` (read from its
+            ``targets`` attribute when it has one).
+        **fit_params : dict
+            Passed to the base estimator's ``fit`` in both stages, through
+            metadata routing: enable it with
+            ``sklearn.set_config(enable_metadata_routing=True)`` and request
+            the parameter on the base estimator (e.g.
+            ``LogisticRegression().set_fit_request(sample_weight=True)``).
+
+        Returns
+        -------
+        self : JTTClassifier
+            The fitted estimator.
+        """
+        base = self._base_estimator()
+        X, y_encoded, routed_fit_params = self._validate_fit_data(base, X, y, fit_params)
+        random_state = check_random_state(self.random_state)
+
+        # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
+        start = time.perf_counter()
+        identifier = clone(base)
+        if self.T is not None:
+            identifier.set_params(**{self.epochs_param_: self.T})
+        with self._seeded(identifier, random_state), _short_run_warnings():
+            self.identifier_ = identifier.fit(X, y_encoded, **routed_fit_params)
+        predicted = np.asarray(self.identifier_.predict(X)).reshape(-1)
+        self.error_set_ = np.flatnonzero(predicted != y_encoded).astype(np.int64)
+        self._log("stage 1", start, f"{self.error_set_.size} of {y_encoded.size} rows misclassified")
+        if self.error_set_.size == 0:
+            warnings.warn(
+                "The error set is empty: stage 1 fit the training set perfectly, so nothing "
+                "was upsampled and the final model is plain ERM. Shorten T, lower the "
+                "learning rate or regularise the base estimator more.",
+                EmptyErrorSetWarning,
+                stacklevel=2,
+            )
+
+        # Stage 2: a fresh model, each error row counted lambda_up times.
+        start = time.perf_counter()
+        self.sample_multiplicity_ = upsampling_multiplicity(
+            y_encoded.size, self.error_set_, self.lambda_up
+        )
+        final = clone(base)
+        with self._seeded(final, random_state):
+            self.final_estimator_ = fit_upsampled(
+                final,
+                X,
+                y_encoded,
+                self.sample_multiplicity_,
+                strategy=self.upsampling_,
+                fit_params=routed_fit_params,
+                random_state=int(random_state.randint(np.iinfo(np.int32).max)),
+            )
+        self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
+        return self
+
+    def _base_estimator(self):
+        return LogisticRegression() if self.base_estimator is None else self.base_estimator
+
+    def _validate_fit_data(self, base, X, y, fit_params):
+        """Check estimator and data; set classes_, n_features_in_, epochs_param_, upsampling_."""
+        if not is_classifier(base):
+            raise ValueError(
+                f"base_estimator must be a classifier, got {type(base).__name__}. "
+                "Pass a scikit-learn classifier or a skorch NeuralNetClassifier."
+            )
+        if fit_params and not _routing_enabled():
+            raise ValueError(
+                f"JTTClassifier.fit got {sorted(fit_params)}; extra fit parameters reach the "
+                "base estimator only through metadata routing. Switch it on with "
+                "sklearn.set_config(enable_metadata_routing=True) and request them on the "
+                "base estimator, e.g. base.set_fit_request(sample_weight=True)."
+            )
+        routed = (
+            process_routing(self, "fit", **fit_params).base_estimator.fit if fit_params else {}
+        )
+        self.epochs_param_ = resolve_epochs_param(base, self.epochs_param)
+        if self.T is not None and self.epochs_param_ is None:
+            raise ValueError(
+                f"T={self.T} sets the training length of the identification model, but "
+                f"{type(base).__name__} has no max_epochs or max_iter parameter. Pass "
+                "epochs_param='<parameter name>' (e.g. 'n_estimators'), or T=None to "
+                "train stage 1 as the base estimator is configured."
+            )
+        self.upsampling_ = resolve_upsampling(base, self.upsampling)
+
+        tags = get_tags(base).input_tags
+        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
+        y = check_targets(X, y)
+        if is_array_data(X):
+            validate_data(self, X, skip_check_array=True)
+        if is_torch_dataset(X):
+            # The dataset serves its own labels to the net, so they must already be 0..K-1.
+            classes = np.unique(y)
+            if not np.array_equal(classes, np.arange(classes.size)):
+                raise ValueError(
+                    f"A torch Dataset must yield integer labels 0..n_classes-1; got classes "
+                    f"{classes[:10]}. Encode the labels (sklearn.preprocessing.LabelEncoder) "
+                    "before building the Dataset."
+                )
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        return X, encoder.transform(y).astype(np.int64), routed
+
+    @contextlib.contextmanager
+    def _seeded(self, estimator, random_state):
+        """Seed one stage: the estimator's random_state params and, in a forked RNG, torch."""
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        if self.random_state is None:
+            yield
+            return
+        seed_random_states(estimator, random_state)
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield
+
+    def _log(self, stage, start, message):
+        if self.verbose:
+            print(f"[JTT] {stage}: {message} ({time.perf_counter() - start:.1f}s)")
+
+    def _encode(self, y):
+        """Map labels to the indices of classes_; unseen labels become -1 (never predicted)."""
+        y = np.asarray(y)
+        positions = np.searchsorted(self.classes_, y).clip(0, self.classes_.size - 1)
+        return np.where(self.classes_[positions] == y, positions, -1)
+
+    def _check_predict_data(self, X):
+        check_is_fitted(self)
+        tags = get_tags(self.final_estimator_).input_tags
+        fitted_on_2d = hasattr(self, "n_features_in_")
+        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse, ensure_2d=fitted_on_2d)
+        if fitted_on_2d:
+            validate_data(self, X, reset=False, skip_check_array=True)
+        return X
+
+    @available_if(_final_estimator_has("predict"))
+    def predict(self, X):
+        """Predict class labels with the final model.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples, in the form the base estimator takes. No group labels.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, drawn from ``classes_``.
+        """
+        X = self._check_predict_data(X)
+        encoded = np.asarray(self.final_estimator_.predict(X)).reshape(-1)
+        return self.classes_.take(encoded.astype(np.intp))
+
+    @available_if(_final_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the final model, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict_data(X)
+        return self.final_estimator_.predict_proba(X)
+
+    @available_if(_final_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, from the final model.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict_data(X)
+        return self.final_estimator_.predict_log_proba(X)
+
+    @available_if(_final_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision scores of the final model.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]``.
+        """
+        X = self._check_predict_data(X)
+        return self.final_estimator_.decision_function(X)
+
+    @available_if(_final_estimator_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the final model on (X, y), as its own ``score`` computes it.
+
+        For worst-group accuracy use
+        :func:`jtt_sklearn.metrics.make_worst_group_scorer`.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels; labels not seen in fit count as errors.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._check_predict_data(X)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self.final_estimator_.score(X, self._encode(y), **kwargs)
+
+    def get_metadata_routing(self):
+        """Route ``fit`` parameters to the base estimator (both stages).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self).add(
+            base_estimator=self._base_estimator(),
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base_tags = get_tags(self._base_estimator())
+        tags.input_tags.sparse = base_tags.input_tags.sparse
+        tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
+        tags.input_tags.string = base_tags.input_tags.string
+        tags.input_tags.categorical = base_tags.input_tags.categorical
+        tags.input_tags.dict = base_tags.input_tags.dict
+        tags.classifier_tags.multi_class = base_tags.classifier_tags.multi_class
+        tags.non_deterministic = base_tags.non_deterministic
+        return tags
+
+
+@contextlib.contextmanager
+def _short_run_warnings():
+    """Stage 1 stops early on purpose; its ConvergenceWarning is expected, not a problem."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield

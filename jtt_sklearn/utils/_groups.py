@@ -1,0 +1,45 @@
+"""Group ids built from a label and a spurious attribute."""
+
+import numpy as np
+from sklearn.utils.validation import column_or_1d
+
+UNKNOWN_GROUP = -1
+"""Group id of a row whose group is not known (the training rows in JTT's protocol)."""
+
+
+def make_groups(y, attribute):
+    """Build the paper's (label, attribute) group ids.
+
+    Group ``g = label_index * n_attributes + attribute_index``, where the
+    indices are positions in the sorted unique values of ``y`` and
+    ``attribute``. With a binary label and a binary attribute this gives the
+    four groups of Waterbirds and CelebA.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    attribute : array-like of shape (n_samples,)
+        The spurious attribute (for example the background of a bird image).
+
+    Returns
+    -------
+    group_labels : ndarray of shape (n_samples,), dtype int64
+        Integer group ids in ``[0, n_classes * n_attributes)``.
+
+    Examples
+    --------
+    >>> from jtt_sklearn.metrics import make_groups
+    >>> make_groups([0, 0, 1, 1], ["land", "water", "land", "water"])
+    array([0, 1, 2, 3])
+    """
+    y = column_or_1d(y)
+    attribute = column_or_1d(attribute)
+    if y.shape[0] != attribute.shape[0]:
+        raise ValueError(
+            f"y and attribute must have the same length; got {y.shape[0]} and "
+            f"{attribute.shape[0]}. Pass one attribute value per row of y."
+        )
+    _, label_index = np.unique(y, return_inverse=True)
+    attributes, attribute_index = np.unique(attribute, return_inverse=True)
+    return (label_index * len(attributes) + attribute_index).astype(np.int64)

@@ -1,0 +1,123 @@
+"""Upsampling without copying data: per-row multiplicities and a torch sampler."""
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Sampler, Subset
+
+
+def upsampling_multiplicity(n_samples, error_set, lambda_up):
+    """How many times each training row is counted in JTT's final stage.
+
+    Rows in the error set are counted ``lambda_up`` times, every other row
+    once, so ``lambda_up=1`` is plain ERM. The official JTT code appends
+    ``lambda_up`` extra copies to the full training set, i.e. it counts an
+    error row ``lambda_up + 1`` times: pass ``lambda_up + 1`` here to match it.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of training rows.
+    error_set : array-like of int
+        Row indices misclassified by the identification model.
+    lambda_up : int
+        Upsampling factor, at least 1.
+
+    Returns
+    -------
+    multiplicity : ndarray of shape (n_samples,), dtype int64
+
+    Examples
+    --------
+    >>> from jtt_sklearn.utils import upsampling_multiplicity
+    >>> upsampling_multiplicity(5, [1, 3], lambda_up=4)
+    array([1, 4, 1, 4, 1])
+    """
+    multiplicity = np.ones(n_samples, dtype=np.int64)
+    multiplicity[np.asarray(error_set, dtype=np.intp)] = lambda_up
+    return multiplicity
+
+
+class MultiplicitySampler(Sampler):
+    """Yield each position ``multiplicity[i]`` times, in a fresh order each epoch.
+
+    Only an index array of length ``multiplicity.sum()`` is built per epoch;
+    the data themselves are never copied.
+
+    Parameters
+    ----------
+    multiplicity : array-like of int, shape (n_samples,)
+        Count of each position of the dataset.
+    random_state : int, numpy Generator or None
+        Seeds the per-epoch permutation.
+    shuffle : bool, default=True
+        Whether to permute the repeated indices every epoch.
+    """
+
+    def __init__(self, multiplicity, random_state=None, shuffle=True):
+        self.multiplicity = np.asarray(multiplicity, dtype=np.int64)
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng(random_state)
+
+    def __len__(self):
+        return int(self.multiplicity.sum())
+
+    def __iter__(self):
+        indices = np.repeat(np.arange(len(self.multiplicity)), self.multiplicity)
+        if self.shuffle:
+            self._rng.shuffle(indices)
+        return iter(indices.tolist())
+
+
+def _positions_multiplicity(dataset, multiplicity):
+    """Map per-row multiplicities onto the positions of ``dataset``.
+
+    skorch hands the training loader either the whole dataset or, when its
+    ``train_split`` holds rows out for validation, a ``Subset`` of it.
+    """
+    if isinstance(dataset, Subset) and len(dataset.dataset) == len(multiplicity):
+        return multiplicity[np.asarray(dataset.indices)]
+    if len(dataset) == len(multiplicity):
+        return multiplicity
+    raise ValueError(
+        f"The training dataset has {len(dataset)} rows but JTT computed "
+        f"multiplicities for {len(multiplicity)} rows. Use train_split=None or "
+        "skorch.helper.predefined_split(valid_ds) on the base net, or a "
+        "train_split that returns a torch Subset of the training data."
+    )
+
+
+class UpsamplingDataLoader(DataLoader):
+    """A DataLoader that counts row ``i`` ``multiplicity[i]`` times per epoch.
+
+    JTTClassifier installs it as the final skorch net's ``iterator_train``, so
+    upsampling happens through skorch's own extension point and the data are
+    never copied. All other keyword arguments go to
+    :class:`torch.utils.data.DataLoader`.
+
+    Parameters
+    ----------
+    dataset : torch Dataset
+        The training dataset built by skorch.
+    multiplicity : array-like of int
+        Count of each row of the full training set.
+    random_state : int or None
+        Seeds the per-epoch shuffle.
+    shuffle : bool, default=True
+        Reshuffle the repeated indices every epoch.
+    **kwargs
+        Passed to :class:`torch.utils.data.DataLoader`.
+    """
+
+    def __init__(self, dataset, multiplicity=None, random_state=None, shuffle=True, **kwargs):
+        if multiplicity is None:
+            raise ValueError("UpsamplingDataLoader needs `multiplicity`, one count per training row.")
+        if "sampler" in kwargs or "batch_sampler" in kwargs:
+            raise ValueError(
+                "The base net sets iterator_train__sampler (or batch_sampler), which JTT's "
+                "upsampling replaces. Remove it, or pass upsampling='index' to JTTClassifier."
+            )
+        multiplicity = _positions_multiplicity(dataset, np.asarray(multiplicity))
+        sampler = MultiplicitySampler(multiplicity, random_state=random_state, shuffle=shuffle)
+        if random_state is not None and kwargs.get("num_workers", 0) > 0:
+            kwargs.setdefault("generator", torch.Generator().manual_seed(int(random_state)))
+        super().__init__(dataset, sampler=sampler, **kwargs)

@@ -1,0 +1,107 @@
+"""Checks on the data given to JTTClassifier.fit.
+
+JTTClassifier hands X to its base estimator unchanged (a Pipeline may select
+DataFrame columns by name, a skorch net may take a dict of token arrays), so
+these checks only look at X; they never convert it.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _num_samples, column_or_1d
+
+
+def is_torch_dataset(X):
+    try:
+        from torch.utils.data import Dataset
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        return False
+    return isinstance(X, Dataset)
+
+
+def is_dict_data(X):
+    # scipy's dok_matrix subclasses dict, but it is a sparse matrix.
+    return isinstance(X, dict) and not sp.issparse(X)
+
+
+def is_array_data(X):
+    """True for array-likes that scikit-learn itself can validate (not dicts or Datasets)."""
+    return not is_dict_data(X) and not is_torch_dataset(X)
+
+
+def n_rows(X):
+    """Number of rows of X: arrays, DataFrames, lists, dicts of arrays, torch Datasets."""
+    if is_dict_data(X):
+        if not X:
+            raise ValueError("X is an empty dict; pass a dict of arrays with one row per sample.")
+        lengths = {key: _num_samples(value) for key, value in X.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(
+                f"The arrays in the dict X have different numbers of rows: {lengths}. "
+                "Every value must hold one row per sample."
+            )
+        return next(iter(lengths.values()))
+    if is_torch_dataset(X):
+        return len(X)
+    return _num_samples(X)
+
+
+def dataset_labels(dataset):
+    """Labels of a torch Dataset: its ``targets`` or ``y`` attribute, else read row by row."""
+    for attribute in ("targets", "y"):
+        labels = getattr(dataset, attribute, None)
+        if labels is not None:
+            return np.asarray(labels)
+    # Reading every item loads every image once; datasets should expose `targets`.
+    return np.asarray([_to_numpy(dataset[i][1]) for i in range(len(dataset))])
+
+
+def _to_numpy(value):
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def check_X(X, *, allow_nan, accept_sparse, ensure_2d=False, estimator_name="JTTClassifier"):
+    """Reject empty, NaN/inf (where the base cannot take it) and complex X without converting it.
+
+    ``ensure_2d`` is set at predict time when fit saw 2-d data, so that 1-d X
+    gets scikit-learn's "Reshape your data" advice.
+    """
+    if not is_array_data(X):
+        return
+    check_array(
+        X,
+        accept_sparse=accept_sparse,
+        dtype=None,
+        ensure_2d=ensure_2d,
+        allow_nd=True,
+        ensure_all_finite="allow-nan" if allow_nan else True,
+        ensure_min_features=1 if getattr(X, "ndim", 2) >= 2 else 0,
+        estimator=estimator_name,
+    )
+
+
+def check_targets(X, y):
+    """Return y as a 1-d array, checked against X and for at least two classes."""
+    if y is None:
+        if not is_torch_dataset(X):
+            raise ValueError(
+                "JTTClassifier requires y to be passed, but the target y is None. "
+                "Pass the class labels of the training rows (or a torch Dataset that yields them)."
+            )
+        y = dataset_labels(X)
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    n_X, n_y = n_rows(X), y.shape[0]
+    if n_X != n_y:
+        raise ValueError(
+            f"X and y have different numbers of rows: X has {n_X}, y has {n_y}. "
+            "Pass one label per training row."
+        )
+    n_classes = np.unique(y).shape[0]
+    if n_classes < 2:
+        raise ValueError(
+            f"y contains only one class ({np.unique(y)[0]!r}); a classifier needs at least "
+            "two classes. Check that the training labels were loaded correctly."
+        )
+    return y

@@ -1,0 +1,41 @@
+"""scikit-learn's estimator checks over JTTClassifier, with a linear and a skorch base."""
+
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from jtt_sklearn import JTTClassifier
+
+from ._nets import SizeOutputToClasses, make_net
+
+
+@parametrize_with_checks([JTTClassifier(LogisticRegression())])
+def test_sklearn_compatible_with_logistic_regression(estimator, check):
+    check(estimator)
+
+
+# Failures of skorch itself (or of the test module), not of JTTClassifier, which
+# hands X to the base net unchanged.
+SKORCH_EXPECTED_FAILURES = {
+    "check_dtype_object": "skorch's default collate rejects object arrays with a TypeError "
+    "that does not match the check's message",
+    "check_classifier_data_not_an_array": "skorch's Dataset needs len(X); the check's "
+    "_NotAnArray only implements __array__",
+    "check_classifiers_train": "the check also fits on X.tolist(); skorch reads a Python list "
+    "as a list of input arrays (several module inputs), not as a list of rows",
+    "check_fit1d": "the test module flattens every input, so 1-d X is valid for this net "
+    "(JTTClassifier does not forbid 1-d X: text pipelines take 1-d arrays of strings)",
+}
+
+
+@parametrize_with_checks(
+    [JTTClassifier(
+            make_net(callbacks=[SizeOutputToClasses()], max_epochs=20, optimizer=torch.optim.Adam, lr=0.05),
+            T=1,
+            lambda_up=3,
+            random_state=0,
+        )],
+    expected_failed_checks=lambda est: SKORCH_EXPECTED_FAILURES,
+)
+def test_sklearn_compatible_with_skorch_net(estimator, check):
+    check(estimator)
