@@ -201,7 +201,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             identifier.set_params(**{self.epochs_param_: self.T})
         with self._seeded(identifier, random_state), _short_run_warnings():
             self.identifier_ = identifier.fit(X, y_encoded, **routed_fit_params)
-        predicted = np.asarray(self.identifier_.predict(X)).reshape(-1)
+            predicted = np.asarray(self.identifier_.predict(X)).reshape(-1)
         self.error_set_ = np.flatnonzero(predicted != y_encoded).astype(np.int64)
         self._log("stage 1", start, f"{self.error_set_.size} of {y_encoded.size} rows misclassified")
         if self.error_set_.size == 0:

@@ -1,0 +1,288 @@
+"""JTTClassifier's API: inputs, validation, routing, reproducibility, persistence, pipelines."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import SVC
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from jtt_sklearn import JTTClassifier
+
+from ._nets import make_net
+
+
+@pytest.fixture
+def data():
+    X, y = make_classification(n_samples=160, n_features=5, random_state=0)
+    return X.astype(np.float32), y
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"lambda_up": 0}, "lambda_up"),
+        ({"lambda_up": 2.5}, "lambda_up"),
+        ({"T": 0}, "'T' parameter"),
+        ({"upsampling": "copy"}, "upsampling"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(data, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        JTTClassifier(LogisticRegression(), **params).fit(X, y)
+
+
+def test_base_that_is_not_a_classifier_is_rejected(data):
+    X, y = data
+    with pytest.raises(ValueError, match="must be a classifier"):
+        JTTClassifier(LinearRegression(), T=None).fit(X, y)
+
+
+def test_T_without_a_training_length_parameter_says_what_to_do(data):
+    X, y = data
+    JTTClassifier(RandomForestClassifier(n_estimators=5), T=None).fit(X, y)  # T=None is fine
+    with pytest.raises(ValueError, match="epochs_param="):
+        JTTClassifier(RandomForestClassifier(), T=2).fit(X, y)
+
+
+def test_epochs_param_override(data):
+    X, y = data
+    clf = JTTClassifier(
+        RandomForestClassifier(n_estimators=20, random_state=0), T=2, epochs_param="n_estimators"
+    ).fit(X, y)
+    assert len(clf.identifier_.estimators_) == 2 and len(clf.final_estimator_.estimators_) == 20
+    with pytest.raises(ValueError, match="not a parameter"):
+        JTTClassifier(LogisticRegression(), epochs_param="n_layers").fit(X, y)
+
+
+def test_length_mismatch(data):
+    X, y = data
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        JTTClassifier().fit(X, y[:-3])
+
+
+def test_single_class(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="only one class"):
+        JTTClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_nan_rejected_for_a_skorch_base_but_passed_to_a_base_that_takes_it(data):
+    X, y = data
+    X = X.copy()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        JTTClassifier(make_net(max_epochs=1)).fit(X, y)
+    clf = JTTClassifier(HistGradientBoostingClassifier(max_iter=10), T=2).fit(X, y)
+    assert clf.predict(X).shape == (len(y),)
+
+
+def test_y_none_is_rejected_for_arrays(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="requires y"):
+        JTTClassifier().fit(X, None)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def test_string_and_noncontiguous_labels(data):
+    X, y = data
+    for labels in (np.array(["cat", "dog"]), np.array([-7, 40])):
+        y_named = labels[y]
+        for base in (LogisticRegression(), make_net(max_epochs=3)):
+            clf = JTTClassifier(base, T=1, random_state=0).fit(X, y_named)
+            np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+            assert set(clf.predict(X)) <= set(labels)
+            assert clf.predict_proba(X).shape == (len(y), 2)
+            assert 0.0 <= clf.score(X, y_named) <= 1.0
+
+
+def test_dataframe_into_a_pipeline_that_selects_columns_by_name():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {"age": rng.normal(size=200), "city": rng.choice(["a", "b", "c"], 200), "noise": rng.normal(size=200)}
+    )
+    y = (frame["age"] + (frame["city"] == "a") > 0.5).astype(int)
+    pipe = make_pipeline(
+        ColumnTransformer([("num", StandardScaler(), ["age"]), ("cat", OneHotEncoder(), ["city"])]),
+        LogisticRegression(),
+    )
+    clf = JTTClassifier(pipe, T=2, lambda_up=4).fit(frame, y)
+    assert clf.epochs_param_ == "logisticregression__max_iter"
+    assert clf.identifier_[-1].max_iter == 2
+    np.testing.assert_array_equal(clf.feature_names_in_, ["age", "city", "noise"])
+    assert clf.score(frame, y) > 0.8
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame[["noise", "age", "city"]])
+
+
+def test_pipeline_ending_in_a_skorch_net_uses_the_sampler(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), make_net(max_epochs=4))
+    clf = JTTClassifier(pipe, T=1, lambda_up=3, random_state=0).fit(X, y)
+    assert clf.epochs_param_ == "neuralnetclassifier__max_epochs"
+    assert clf.upsampling_ == "sampler"
+    assert clf.final_estimator_[-1].iterator_train__multiplicity is not None
+    assert clf.identifier_[-1].max_epochs == 1 and clf.final_estimator_[-1].max_epochs == 4
+
+
+class DictModule(nn.Module):
+    """Takes tokenised-text-like input: a dict with two arrays."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.EmbeddingBag(20, 8)
+        self.head = nn.Linear(9, 2)
+
+    def forward(self, input_ids, length):
+        return self.head(torch.cat([self.embedding(input_ids), length.float().unsqueeze(1)], 1))
+
+
+def test_skorch_dict_input():
+    rng = np.random.RandomState(0)
+    ids = rng.randint(0, 20, size=(90, 6))
+    y = (ids[:, 0] > 9).astype(np.int64)
+    X = {"input_ids": ids, "length": np.full(90, 6)}
+    clf = JTTClassifier(make_net(module=DictModule, max_epochs=3), T=1, random_state=0).fit(X, y)
+    assert clf.upsampling_ == "sampler"
+    assert clf.predict(X).shape == (90,)
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        JTTClassifier(make_net(module=DictModule)).fit({"input_ids": ids, "length": np.ones(5)}, y)
+
+
+class LabelledDataset(TensorDataset):
+    """A torch Dataset that exposes its labels like torchvision datasets do."""
+
+    @property
+    def targets(self):
+        return self.tensors[1].numpy()
+
+
+def test_skorch_torch_dataset_input(data):
+    X, y = data
+    dataset = LabelledDataset(torch.from_numpy(X), torch.from_numpy(y))
+    clf = JTTClassifier(make_net(max_epochs=3), T=1, random_state=0).fit(dataset)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    np.testing.assert_array_equal(clf.error_set_, np.flatnonzero(clf.identifier_.predict(dataset) != y))
+    # Without a `targets` attribute the labels are read item by item.
+    plain = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+    clf2 = JTTClassifier(make_net(max_epochs=3), T=1, random_state=0).fit(plain)
+    np.testing.assert_array_equal(clf2.error_set_, clf.error_set_)
+    bad = LabelledDataset(torch.from_numpy(X), torch.from_numpy(y * 3))
+    with pytest.raises(ValueError, match="0..n_classes-1"):
+        JTTClassifier(make_net()).fit(bad)
+
+
+# --- delegation -----------------------------------------------------------------------------
+
+
+def test_delegated_methods_exist_only_where_the_final_model_has_them(data):
+    X, y = data
+    no_proba = JTTClassifier(SVC(), T=3)
+    assert not hasattr(no_proba, "predict_proba")
+    assert hasattr(no_proba, "decision_function")
+    no_proba.fit(X, y)
+    assert not hasattr(no_proba, "predict_proba")
+    assert no_proba.decision_function(X).shape == (len(y),)
+    net_clf = JTTClassifier(make_net(max_epochs=1))
+    assert not hasattr(net_clf, "decision_function")
+
+
+def test_prediction_needs_no_group_labels_and_checks_feature_count(data):
+    X, y = data
+    clf = JTTClassifier(T=2).fit(X, y)
+    assert clf.predict(X).shape == (len(y),)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+def test_fit_params_without_routing_raise(data):
+    X, y = data
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+        JTTClassifier().fit(X, y, sample_weight=np.ones(len(y)))
+
+
+def test_sample_weight_routed_to_both_stages(data):
+    X, y = data
+    weights = np.linspace(0.5, 2.0, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        base = LogisticRegression().set_fit_request(sample_weight=True)
+        clf = JTTClassifier(base, T=1, lambda_up=4).fit(X, y, sample_weight=weights)
+        expected_final = LogisticRegression().fit(X, y, sample_weight=weights * clf.sample_multiplicity_)
+        expected_id = LogisticRegression(max_iter=1).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(clf.final_estimator_.coef_, expected_final.coef_, rtol=1e-6)
+    np.testing.assert_allclose(clf.identifier_.coef_, expected_id.coef_, rtol=1e-6)
+
+
+def test_unrequested_fit_param_raises_with_routing_on(data):
+    X, y = data
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(Exception, match="set_fit_request"):
+            JTTClassifier(LogisticRegression()).fit(X, y, sample_weight=np.ones(len(y)))
+
+
+# --- reproducibility and persistence ---------------------------------------------------------
+
+
+def test_random_state_makes_skorch_fits_identical(data):
+    X, y = data
+    fits = [JTTClassifier(make_net(max_epochs=4), T=2, lambda_up=5, random_state=7).fit(X, y) for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].error_set_, fits[1].error_set_)
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+    other = JTTClassifier(make_net(max_epochs=4), T=2, lambda_up=5, random_state=8).fit(X, y)
+    assert not np.array_equal(other.predict_proba(X), fits[0].predict_proba(X))
+
+
+def test_random_state_seeds_sklearn_bases(data):
+    X, y = data
+    fits = [
+        JTTClassifier(RandomForestClassifier(n_estimators=5), T=2, epochs_param="n_estimators", random_state=3).fit(X, y)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
+@pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads), ("joblib", "joblib")])
+def test_pickle_and_joblib_round_trip_with_a_skorch_net(data, tmp_path, dump, load):
+    X, y = data
+    clf = JTTClassifier(make_net(max_epochs=3), T=1, lambda_up=4, random_state=0).fit(X, y)
+    if dump == "joblib":
+        joblib.dump(clf, tmp_path / "jtt.joblib")
+        restored = joblib.load(tmp_path / "jtt.joblib")
+    else:
+        restored = load(dump(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.error_set_, clf.error_set_)
+
+
+# --- pipelines and search ------------------------------------------------------------------
+
+
+def test_drops_into_a_pipeline_and_a_grid_search(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), JTTClassifier(LogisticRegression(), random_state=0))
+    search = GridSearchCV(pipe, {"jttclassifier__T": [1, 3], "jttclassifier__lambda_up": [1, 5]}, cv=3)
+    search.fit(X, y)
+    assert set(search.best_params_) == {"jttclassifier__T", "jttclassifier__lambda_up"}
+    assert search.predict(X).shape == (len(y),)
