@@ -1,12 +1,10 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
-import contextlib
 import time
 import warnings
 from numbers import Integral
 
 import numpy as np
-import torch
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -15,7 +13,6 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
@@ -27,8 +24,9 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from ._stages import fit_identifier, seeded_torch
 from .exceptions import EmptyErrorSetWarning
 from .utils._estimator_params import resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
@@ -86,6 +84,15 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"index"`` fits on ``X`` indexed by the repeated rows (a copy: the
         fallback for estimators that support neither). ``"auto"`` picks the
         first that the base estimator supports, in that order.
+    memory : str, joblib.Memory or None, default=None
+        Caches stage 1, as ``Pipeline(memory=...)`` caches transformers: a
+        directory path or a :class:`joblib.Memory`. The key is the stage-1
+        estimator's parameters (including ``T`` and its seed), the data and
+        the fit parameters, so a grid search over ``lambda_up`` or other
+        stage-2-only settings fits each identification model once per fold,
+        and a crash in stage 2 keeps stage 1's work. Set ``random_state`` for
+        hits: without it a cached stage 1 is reused as is. A torch Dataset is
+        keyed by the object, not by the files it reads.
     random_state : int, RandomState instance or None, default=None
         Seeds both stages: unset ``random_state`` parameters of the base
         estimator, torch (inside a forked RNG, so the global torch RNG is left
@@ -142,6 +149,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "lambda_up": [Interval(Integral, 1, None, closed="left")],
         "epochs_param": [str],
         "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
+        "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -154,6 +162,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         *,
         epochs_param="auto",
         upsampling="auto",
+        memory=None,
         random_state=None,
         verbose=0,
     ):
@@ -162,6 +171,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.lambda_up = lambda_up
         self.epochs_param = epochs_param
         self.upsampling = upsampling
+        self.memory = memory
         self.random_state = random_state
         self.verbose = verbose
 
@@ -192,16 +202,14 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         base = self._base_estimator()
         X, y_encoded, routed_fit_params = self._validate_fit_data(base, X, y, fit_params)
-        random_state = check_random_state(self.random_state)
+        identify_seed, final_seed, shuffle_seed = self._stage_seeds()
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = time.perf_counter()
-        identifier = clone(base)
-        if self.T is not None:
-            identifier.set_params(**{self.epochs_param_: self.T})
-        with self._seeded(identifier, random_state), _short_run_warnings():
-            self.identifier_ = identifier.fit(X, y_encoded, **routed_fit_params)
-            predicted = np.asarray(self.identifier_.predict(X)).reshape(-1)
+        identifier = self._stage_estimator(base, identify_seed, T=self.T)
+        self.identifier_, predicted = check_memory(self.memory).cache(fit_identifier)(
+            identifier, X, y_encoded, routed_fit_params, identify_seed
+        )
         self.error_set_ = np.flatnonzero(predicted != y_encoded).astype(np.int64)
         self._log("stage 1", start, f"{self.error_set_.size} of {y_encoded.size} rows misclassified")
         if self.error_set_.size == 0:
@@ -218,8 +226,8 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.sample_multiplicity_ = upsampling_multiplicity(
             y_encoded.size, self.error_set_, self.lambda_up
         )
-        final = clone(base)
-        with self._seeded(final, random_state):
+        final = self._stage_estimator(base, final_seed)
+        with seeded_torch(final_seed):
             self.final_estimator_ = fit_upsampled(
                 final,
                 X,
@@ -227,10 +235,26 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 self.sample_multiplicity_,
                 strategy=self.upsampling_,
                 fit_params=routed_fit_params,
-                random_state=int(random_state.randint(np.iinfo(np.int32).max)),
+                random_state=shuffle_seed,
             )
         self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
         return self
+
+    def _stage_seeds(self):
+        """Seeds for stage 1, stage 2 and the stage-2 shuffle; all None without random_state."""
+        if self.random_state is None:
+            return None, None, None
+        random_state = check_random_state(self.random_state)
+        return tuple(int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=3))
+
+    def _stage_estimator(self, base, seed, T=None):
+        """A fresh clone of the base for one stage, seeded, trained for T epochs if given."""
+        estimator = clone(base)
+        if T is not None:
+            estimator.set_params(**{self.epochs_param_: T})
+        if seed is not None:
+            seed_random_states(estimator, np.random.RandomState(seed))
+        return estimator
 
     def _base_estimator(self):
         return LogisticRegression() if self.base_estimator is None else self.base_estimator
@@ -279,19 +303,6 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         return X, encoder.transform(y).astype(np.int64), routed
-
-    @contextlib.contextmanager
-    def _seeded(self, estimator, random_state):
-        """Seed one stage: the estimator's random_state params and, in a forked RNG, torch."""
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        if self.random_state is None:
-            yield
-            return
-        seed_random_states(estimator, random_state)
-        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            yield
 
     def _log(self, stage, start, message):
         if self.verbose:
@@ -427,10 +438,3 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags.non_deterministic = base_tags.non_deterministic
         return tags
 
-
-@contextlib.contextmanager
-def _short_run_warnings():
-    """Stage 1 stops early on purpose; its ConvergenceWarning is expected, not a problem."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield

@@ -1,0 +1,85 @@
+"""JTTClassifier(memory=...): stage 1 is cached, never stale, and survives a stage-2 crash."""
+
+import numpy as np
+import pytest
+from joblib import Memory
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from jtt_sklearn import JTTClassifier
+
+STAGE1_FITS = []
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Logs every fit without sample weights (stage 1) and can fail in stage 2 on demand."""
+
+    fail_when_weighted = False
+
+    def fit(self, X, y, sample_weight=None):
+        if sample_weight is None:
+            STAGE1_FITS.append(self.max_iter)
+        elif type(self).fail_when_weighted:
+            raise RuntimeError("simulated crash in stage 2")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.fixture(autouse=True)
+def reset_counter():
+    STAGE1_FITS.clear()
+    CountingLogisticRegression.fail_when_weighted = False
+
+
+@pytest.fixture
+def data():
+    return make_classification(n_samples=120, random_state=0)
+
+
+def _search(memory):
+    clf = JTTClassifier(CountingLogisticRegression(), T=1, memory=memory, random_state=0)
+    return GridSearchCV(clf, {"lambda_up": [1, 5, 20, 50]}, cv=3)
+
+
+def test_grid_over_lambda_up_fits_stage_one_once_per_fold(data, tmp_path):
+    X, y = data
+    naive = _search(memory=None).fit(X, y)
+    naive_fits = len(STAGE1_FITS)
+    assert naive_fits == 4 * 3 + 1
+    STAGE1_FITS.clear()
+    cached = _search(memory=Memory(tmp_path, verbose=0)).fit(X, y)
+    assert len(STAGE1_FITS) == 3 + 1  # one per fold, plus the refit on all rows
+    assert naive.best_params_ == cached.best_params_
+    np.testing.assert_allclose(naive.cv_results_["mean_test_score"], cached.cv_results_["mean_test_score"])
+
+
+def test_memory_accepts_a_path_and_never_returns_stale_results(data, tmp_path):
+    X, y = data
+    first = JTTClassifier(CountingLogisticRegression(), T=2, memory=str(tmp_path), random_state=0).fit(X, y)
+    again = JTTClassifier(CountingLogisticRegression(), T=2, memory=str(tmp_path), random_state=0).fit(X, y)
+    assert len(STAGE1_FITS) == 1
+    np.testing.assert_array_equal(first.error_set_, again.error_set_)
+    # A changed stage-1 parameter, T, seed or data is a new entry.
+    JTTClassifier(CountingLogisticRegression(C=0.01), T=2, memory=str(tmp_path), random_state=0).fit(X, y)
+    JTTClassifier(CountingLogisticRegression(), T=3, memory=str(tmp_path), random_state=0).fit(X, y)
+    JTTClassifier(CountingLogisticRegression(), T=2, memory=str(tmp_path), random_state=1).fit(X, y)
+    flipped = y.copy()
+    flipped[:10] = 1 - flipped[:10]
+    changed = JTTClassifier(CountingLogisticRegression(), T=2, memory=str(tmp_path), random_state=0)
+    changed.fit(X, flipped)
+    assert len(STAGE1_FITS) == 5
+    expected = np.flatnonzero(changed.identifier_.predict(X) != flipped)
+    np.testing.assert_array_equal(changed.error_set_, expected)
+
+
+def test_stage_one_survives_a_crash_in_stage_two(data, tmp_path):
+    X, y = data
+    clf = JTTClassifier(CountingLogisticRegression(), T=1, lambda_up=5, memory=Memory(tmp_path, verbose=0), random_state=0)
+    CountingLogisticRegression.fail_when_weighted = True
+    with pytest.raises(RuntimeError, match="stage 2"):
+        clf.fit(X, y)
+    assert len(STAGE1_FITS) == 1
+    CountingLogisticRegression.fail_when_weighted = False
+    clf.fit(X, y)
+    assert len(STAGE1_FITS) == 1  # stage 1 came from the cache
+    assert clf.error_set_.size > 0
