@@ -26,7 +26,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
-from ._stages import fit_identifier, seeded_torch
+from ._stages import check_training_loss, fit_identifier, seeded_torch
 from .exceptions import EmptyErrorSetWarning
 from .utils._estimator_params import resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
@@ -237,6 +237,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 fit_params=routed_fit_params,
                 random_state=shuffle_seed,
             )
+        check_training_loss(self.final_estimator_, stage="stage 2 (final model)")
         self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
         return self
 

@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from .utils._estimator_params import find_skorch_net
+
 
 @contextlib.contextmanager
 def seeded_torch(seed):
@@ -38,5 +40,26 @@ def fit_identifier(estimator, X, y, fit_params, seed):
         # Stage 1 stops early on purpose; a ConvergenceWarning is expected, not a problem.
         warnings.simplefilter("ignore", ConvergenceWarning)
         identifier = estimator.fit(X, y, **fit_params)
+        check_training_loss(identifier, stage="stage 1 (identification)")
         predictions = np.asarray(identifier.predict(X)).reshape(-1)
     return identifier, predictions
+
+
+def check_training_loss(estimator, stage):
+    """Raise if a skorch net's training loss became NaN or infinite.
+
+    A diverged net predicts one class everywhere; its error set would be
+    meaningless, so fail loudly instead of training on it.
+    """
+    net, _ = find_skorch_net(estimator)
+    if net is None or not len(net.history):
+        return
+    losses = np.asarray(net.history[:, "train_loss"], dtype=float)
+    if not np.isfinite(losses).all():
+        epoch = int(np.flatnonzero(~np.isfinite(losses))[0]) + 1
+        raise ValueError(
+            f"The training loss of {stage} became {losses[epoch - 1]} at epoch {epoch}. "
+            "Lower the learning rate, scale the inputs, or check the criterion: "
+            "NeuralNetClassifier's default NLLLoss expects probabilities, so a module "
+            "that returns logits needs criterion=torch.nn.CrossEntropyLoss."
+        )

@@ -30,6 +30,8 @@ def make_net(**params):
         train_split=None,
         verbose=0,
         optimizer=torch.optim.SGD,
+        # The module returns logits; skorch's default NLLLoss expects probabilities.
+        criterion=nn.CrossEntropyLoss,
     )
     defaults.update(params)
     return NeuralNetClassifier(**defaults)

@@ -286,3 +286,11 @@ def test_drops_into_a_pipeline_and_a_grid_search(data):
     search.fit(X, y)
     assert set(search.best_params_) == {"jttclassifier__T", "jttclassifier__lambda_up"}
     assert search.predict(X).shape == (len(y),)
+
+
+def test_a_diverged_skorch_net_raises_instead_of_giving_a_constant_model(data):
+    X, y = data
+    # Logits into NLLLoss (skorch's default criterion): the loss is NaN from the first batch.
+    net = make_net(max_epochs=2, criterion=nn.NLLLoss)
+    with pytest.raises(ValueError, match="CrossEntropyLoss"):
+        JTTClassifier(net, T=1).fit(X, y)
