@@ -1,0 +1,33 @@
+"""Group metrics and scorers for choosing models by worst-group accuracy.
+
+Every function takes the group of each scored row as the keyword-only
+``group_labels`` (integers from :func:`make_groups`, or strings). Rows with
+the unknown group ``UNKNOWN_GROUP`` (-1), the training rows of JTT's
+protocol, cannot be scored.
+"""
+
+from ..utils._groups import UNKNOWN_GROUP, make_groups
+from ._group_metrics import (
+    GroupAccuracy,
+    group_accuracies,
+    group_proportions,
+    group_report,
+    mean_group_accuracy,
+    weighted_group_accuracy,
+    worst_group_accuracy,
+)
+from ._scorer import make_group_scorer, make_worst_group_scorer
+
+__all__ = [
+    "UNKNOWN_GROUP",
+    "GroupAccuracy",
+    "group_accuracies",
+    "group_proportions",
+    "group_report",
+    "make_group_scorer",
+    "make_groups",
+    "make_worst_group_scorer",
+    "mean_group_accuracy",
+    "weighted_group_accuracy",
+    "worst_group_accuracy",
+]

@@ -1,0 +1,268 @@
+"""JTT's model-selection protocol: train on ungrouped rows, score on grouped ones."""
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.model_selection import PredefinedSplit
+
+from ..utils._groups import UNKNOWN_GROUP
+
+
+class ValidationProtocol(NamedTuple):
+    """Inputs for a search under JTT's protocol, from :func:`make_validation_protocol`.
+
+    Unpack it (``X, y, group_labels, cv = protocol``) or use the attributes.
+
+    Attributes
+    ----------
+    X : array-like
+        Training rows, then validation rows (same type as the inputs).
+    y : array-like
+        Their labels.
+    group_labels : ndarray of shape (n_train + n_val,), dtype int64
+        ``UNKNOWN_GROUP`` (-1) for the training rows, the validation groups
+        for the validation rows.
+    cv : PredefinedSplit
+        One split: fit on the training rows, score on the validation rows.
+    """
+
+    X: Any
+    y: Any
+    group_labels: np.ndarray
+    cv: PredefinedSplit
+
+
+def _is_pandas(data):
+    return type(data).__module__.split(".")[0] == "pandas"
+
+
+def _n_rows(data, name):
+    if hasattr(data, "shape") and len(data.shape) > 0:
+        return data.shape[0]
+    try:
+        return len(data)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an array, a sparse matrix or a pandas object; got "
+            f"{type(data).__name__}."
+        ) from None
+
+
+def _concat_rows(train, val, name):
+    """Stack validation rows under training rows, keeping the input type."""
+    if _is_pandas(train) or _is_pandas(val):
+        if type(train) is not type(val):
+            raise TypeError(
+                f"{name}_train and {name}_val must be of the same type to be "
+                f"stacked; got {type(train).__name__} and {type(val).__name__}."
+            )
+        import pandas as pd
+
+        if hasattr(train, "columns") and not train.columns.equals(val.columns):
+            # pd.concat would align the columns and fill the gaps with NaN.
+            raise ValueError(
+                f"{name}_train and {name}_val must have the same columns in the same "
+                f"order; got {list(train.columns)} and {list(val.columns)}."
+            )
+        # A fresh index: PredefinedSplit is positional, and duplicated labels
+        # from two separately indexed frames would confuse label-based code.
+        return pd.concat([train, val], ignore_index=True)
+    if sp.issparse(train) or sp.issparse(val):
+        if not (sp.issparse(train) and sp.issparse(val)):
+            raise TypeError(
+                f"{name}_train and {name}_val must both be sparse or both dense."
+            )
+        if train.shape[1] != val.shape[1]:
+            raise ValueError(
+                f"{name}_train has {train.shape[1]} columns but {name}_val has "
+                f"{val.shape[1]}."
+            )
+        return sp.vstack([train, val], format=train.format)
+    train, val = np.asarray(train), np.asarray(val)
+    if train.ndim == 0 or train.shape[1:] != val.shape[1:]:
+        raise ValueError(
+            f"{name}_train and {name}_val must have the same shape apart from the "
+            f"number of rows; got {train.shape} and {val.shape}."
+        )
+    return np.concatenate([train, val])
+
+
+def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
+    """Stack training and validation rows for a search under JTT's protocol.
+
+    In JTT (Liu et al., 2021) the training rows have no group labels; only a
+    validation set carries them, and hyperparameters are chosen by
+    worst-group accuracy on it. This returns the stacked data, the group
+    labels (``UNKNOWN_GROUP``, -1, for every training row) and a
+    :class:`~sklearn.model_selection.PredefinedSplit` that fits on the
+    training rows and scores on the validation rows only. Pass them to a
+    search with a group scorer::
+
+        X, y, group_labels, cv = make_validation_protocol(...)
+        search = GridSearchCV(est, grid, cv=cv, scoring=make_worst_group_scorer(),
+                              error_score="raise", refit=False)
+        search.fit(X, y, group_labels=group_labels)
+
+    ``refit=True`` (the default) would refit the best model on all rows,
+    validation rows included; :func:`refit_on_train` refits it on the
+    training rows only, as in the paper.
+
+    Parameters
+    ----------
+    X_train : array-like, sparse matrix or DataFrame of shape (n_train, ...)
+        Training inputs; their groups are never needed.
+    y_train : array-like of shape (n_train,)
+        Training labels.
+    X_val : same type as ``X_train``, of shape (n_val, ...)
+        Validation inputs.
+    y_val : same type as ``y_train``, of shape (n_val,)
+        Validation labels.
+    group_labels_val : array-like of int of shape (n_val,)
+        Group of each validation row (see :func:`~jtt_sklearn.metrics.make_groups`);
+        at least two groups, none unknown.
+
+    Returns
+    -------
+    protocol : ValidationProtocol
+        Named tuple ``(X, y, group_labels, cv)``. ``X`` and ``y`` keep the
+        input type: numpy arrays are concatenated, sparse matrices stacked,
+        pandas objects concatenated with a fresh ``RangeIndex``.
+
+    See Also
+    --------
+    refit_on_train : Refit the chosen model on the training rows only.
+    jtt_sklearn.metrics.make_worst_group_scorer : The scorer for the search.
+
+    Notes
+    -----
+    Do not set ``return_train_score=True``: the training rows have no group,
+    so a group scorer cannot score them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from jtt_sklearn.model_selection import make_validation_protocol
+    >>> X_train, y_train = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    >>> X_val, y_val = np.ones((2, 2)), np.array([0, 1])
+    >>> X, y, group_labels, cv = make_validation_protocol(
+    ...     X_train, y_train, X_val, y_val, group_labels_val=[0, 3]
+    ... )
+    >>> X.shape
+    (6, 2)
+    >>> group_labels
+    array([-1, -1, -1, -1,  0,  3])
+    >>> [(train.tolist(), test.tolist()) for train, test in cv.split()]
+    [([0, 1, 2, 3], [4, 5])]
+    """
+    n_train = _n_rows(X_train, "X_train")
+    n_val = _n_rows(X_val, "X_val")
+    lengths = {
+        "y_train": (_n_rows(y_train, "y_train"), n_train, "X_train"),
+        "y_val": (_n_rows(y_val, "y_val"), n_val, "X_val"),
+        "group_labels_val": (_n_rows(group_labels_val, "group_labels_val"), n_val, "X_val"),
+    }
+    for name, (n, expected, reference) in lengths.items():
+        if n != expected:
+            raise ValueError(
+                f"{name} has {n} rows but {reference} has {expected}; pass one "
+                f"value per row of {reference}."
+            )
+    if n_train == 0 or n_val == 0:
+        raise ValueError(
+            f"Both sets need rows; got {n_train} training and {n_val} validation rows."
+        )
+
+    groups_val = np.asarray(group_labels_val)
+    if groups_val.ndim != 1:
+        raise ValueError(
+            f"group_labels_val must be 1-dimensional; got shape {groups_val.shape}."
+        )
+    if groups_val.dtype.kind not in "iu":
+        raise ValueError(
+            "group_labels_val must be integer group ids; got dtype "
+            f"{groups_val.dtype}. Build them with make_groups(y_val, attribute_val)."
+        )
+    if np.any(groups_val == UNKNOWN_GROUP):
+        raise ValueError(
+            f"group_labels_val contains UNKNOWN_GROUP ({UNKNOWN_GROUP}). Every "
+            "validation row needs its group, since the validation rows are the "
+            "ones scored by worst-group accuracy."
+        )
+    if np.unique(groups_val).shape[0] < 2:
+        raise ValueError(
+            "group_labels_val holds a single group; worst-group accuracy needs a "
+            "validation set covering at least two groups."
+        )
+
+    X = _concat_rows(X_train, X_val, "X")
+    y = _concat_rows(y_train, y_val, "y")
+    group_labels = np.concatenate(
+        [np.full(n_train, UNKNOWN_GROUP, dtype=np.int64), groups_val.astype(np.int64)]
+    )
+    # -1: never in a test fold (always trained on); 0: the single test fold.
+    test_fold = np.concatenate([np.full(n_train, -1), np.zeros(n_val, dtype=int)])
+    return ValidationProtocol(X, y, group_labels, PredefinedSplit(test_fold))
+
+
+def refit_on_train(search, X_train, y_train, **fit_params):
+    """Refit the best model of a search on the training rows only.
+
+    A search's own refit (``refit=True``) fits the best parameters on every
+    row it was given, which under :func:`make_validation_protocol` includes
+    the group-labelled validation rows. JTT's paper trains on the training
+    set only and keeps the validation set for selection; this does that.
+    Run the search with ``refit=False`` (single metric) or with
+    ``refit="<metric name>"`` (multi-metric, to define ``best_params_``).
+
+    Parameters
+    ----------
+    search : fitted GridSearchCV, RandomizedSearchCV or similar
+        A search exposing ``estimator`` and ``best_params_``.
+    X_train : array-like
+        Training inputs.
+    y_train : array-like
+        Training labels.
+    **fit_params : dict
+        Passed to the estimator's ``fit``.
+
+    Returns
+    -------
+    estimator : estimator
+        A clone of ``search.estimator`` with ``search.best_params_``, fitted
+        on ``X_train, y_train``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sklearn
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from jtt_sklearn.metrics import make_worst_group_scorer
+    >>> from jtt_sklearn.model_selection import make_validation_protocol, refit_on_train
+    >>> rng = np.random.RandomState(0)
+    >>> X_train, X_val = rng.normal(size=(80, 2)), rng.normal(size=(40, 2))
+    >>> y_train, y_val = (X_train[:, 0] > 0).astype(int), (X_val[:, 0] > 0).astype(int)
+    >>> groups_val = 2 * y_val + (X_val[:, 1] > 0)
+    >>> X, y, group_labels, cv = make_validation_protocol(
+    ...     X_train, y_train, X_val, y_val, groups_val
+    ... )
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     search = GridSearchCV(
+    ...         LogisticRegression(), {"C": [0.01, 1.0]}, cv=cv, refit=False,
+    ...         scoring=make_worst_group_scorer(), error_score="raise",
+    ...     ).fit(X, y, group_labels=group_labels)
+    >>> search.best_params_
+    {'C': 0.01}
+    >>> refit_on_train(search, X_train, y_train)
+    LogisticRegression(C=0.01)
+    """
+    best_params = getattr(search, "best_params_", None)
+    if best_params is None or not hasattr(search, "estimator"):
+        raise ValueError(
+            "search has no best_params_: fit it first. A multi-metric search "
+            "defines best_params_ only with refit='<metric name>'."
+        )
+    estimator = clone(search.estimator).set_params(**best_params)
+    return estimator.fit(X_train, y_train, **fit_params)
