@@ -1,0 +1,142 @@
+"""Group DRO (Sagawa et al., 2020): an oracle baseline that uses the training groups."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from torch import nn
+from numbers import Real
+
+from .._stages import check_training_loss, seeded_torch
+from ..utils._estimator_params import find_skorch_net
+from ._base import GroupOracleMixin
+
+
+class GroupDROLoss(nn.Module):
+    """Online Group DRO loss: a softmax-weighted mix of per-group losses.
+
+    The target of each row holds two columns, ``(label, group)``. In training
+    mode every batch updates the group weights ``q`` by exponentiated gradient
+    ascent, ``q_g <- q_g * exp(eta * loss_g)``, then renormalises them; the
+    loss is ``sum_g q_g * loss_g``, so the worst groups dominate.
+
+    Parameters
+    ----------
+    n_groups : int
+        Number of groups.
+    eta : float, default=0.01
+        Step size of the group-weight update.
+    """
+
+    def __init__(self, n_groups, eta=0.01):
+        super().__init__()
+        self.n_groups = n_groups
+        self.eta = eta
+        self.register_buffer("group_weights", torch.full((n_groups,), 1.0 / n_groups))
+
+    def forward(self, logits, target):
+        target = target.long()
+        labels, groups = target[:, 0], target[:, 1]
+        losses = F.cross_entropy(logits, labels, reduction="none")
+        totals = torch.zeros(self.n_groups, device=logits.device, dtype=losses.dtype)
+        totals = totals.index_add(0, groups, losses)
+        counts = torch.bincount(groups, minlength=self.n_groups).to(losses.dtype)
+        group_losses = totals / counts.clamp(min=1)
+        if self.training:
+            with torch.no_grad():
+                present = counts > 0  # a group absent from the batch keeps its weight
+                step = torch.where(present, self.eta * group_losses.detach(), torch.zeros_like(group_losses))
+                weights = self.group_weights * torch.exp(step)
+                self.group_weights.copy_(weights / weights.sum())
+        return (self.group_weights * group_losses).sum()
+
+
+def _softmax(logits):
+    return torch.softmax(logits, dim=-1)
+
+
+class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Train a skorch net with the online Group DRO objective (needs training groups).
+
+    An oracle baseline: it needs the group of every training row, which JTT
+    does not. The net's criterion is replaced by :class:`GroupDROLoss`; its
+    module must return logits.
+
+    Parameters
+    ----------
+    base_estimator : skorch NeuralNetClassifier
+        The net to train (``train_split=None`` or a ``predefined_split``; the
+        net's targets become (label, group) pairs, which a stratified
+        internal split cannot take).
+    eta : float, default=0.01
+        Step size of the exponentiated group-weight update.
+    random_state : int or None, default=None
+        Seeds torch for a reproducible fit.
+
+    Attributes
+    ----------
+    estimator_ : NeuralNetClassifier
+        The fitted net.
+    group_weights_ : ndarray of shape (n_groups,)
+        The adversarial group weights at the end of training.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    References
+    ----------
+    S. Sagawa, P. W. Koh, T. B. Hashimoto, P. Liang. "Distributionally Robust
+    Neural Networks for Group Shifts." ICLR 2020.
+    """
+
+    _parameter_constraints = {
+        "base_estimator": [HasMethods(["fit", "predict"])],
+        "eta": [Interval(Real, 0, None, closed="left")],
+        "random_state": [None, "random_state"],
+    }
+
+    def __init__(self, base_estimator, *, eta=0.01, random_state=None):
+        self.base_estimator = base_estimator
+        self.eta = eta
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, group_labels):
+        """Fit the net with the Group DRO loss.
+
+        Parameters
+        ----------
+        X : array-like, dict of arrays
+            Training data, as the net takes it.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        group_labels : array-like of shape (n_samples,)
+            Group of every training row.
+
+        Returns
+        -------
+        self : GroupDROClassifier
+        """
+        net, prefix = find_skorch_net(self.base_estimator)
+        if net is None:
+            raise ValueError(
+                "GroupDROClassifier trains a skorch net (its loss is per batch); got "
+                f"{type(self.base_estimator).__name__}. For scikit-learn estimators use "
+                "GroupBalancedClassifier."
+            )
+        y_encoded, groups = self._check_fit_inputs(X, y, group_labels)
+        estimator = clone(self.base_estimator).set_params(
+            **{
+                f"{prefix}criterion": GroupDROLoss,
+                f"{prefix}criterion__n_groups": int(groups.max()) + 1,
+                f"{prefix}criterion__eta": self.eta,
+                f"{prefix}predict_nonlinearity": _softmax,
+            }
+        )
+        seed = None if self.random_state is None else int(np.random.RandomState(self.random_state).randint(2**31 - 1))
+        with seeded_torch(seed):
+            self.estimator_ = estimator.fit(X, np.column_stack([y_encoded, groups]))
+        check_training_loss(self.estimator_, stage="the Group DRO net")
+        fitted_net, _ = find_skorch_net(self.estimator_)
+        self.group_weights_ = fitted_net.criterion_.group_weights.detach().cpu().numpy()
+        return self
