@@ -84,6 +84,15 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"index"`` fits on ``X`` indexed by the repeated rows (a copy: the
         fallback for estimators that support neither). ``"auto"`` picks the
         first that the base estimator supports, in that order.
+    identifier_params, final_params : dict or None, default=None
+        Parameters set on the clone of ``base_estimator`` for one stage
+        only, as ``set_params`` takes them (``"net__lr"`` inside a
+        Pipeline). Use ``final_params`` for what belongs to the final model
+        alone, such as skorch callbacks that select the best epoch by
+        worst-group validation accuracy
+        (:class:`~jtt_sklearn.callbacks.WorstGroupScoring` with
+        ``Checkpoint``): on the identification net they would change the
+        error set. ``T`` sets the identification model's training length.
     memory : str, joblib.Memory or None, default=None
         Caches stage 1, as ``Pipeline(memory=...)`` caches transformers: a
         directory path or a :class:`joblib.Memory`. The key is the stage-1
@@ -149,6 +158,8 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "lambda_up": [Interval(Integral, 1, None, closed="left")],
         "epochs_param": [str],
         "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
+        "identifier_params": [None, dict],
+        "final_params": [None, dict],
         "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -162,6 +173,8 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         *,
         epochs_param="auto",
         upsampling="auto",
+        identifier_params=None,
+        final_params=None,
         memory=None,
         random_state=None,
         verbose=0,
@@ -171,6 +184,8 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.lambda_up = lambda_up
         self.epochs_param = epochs_param
         self.upsampling = upsampling
+        self.identifier_params = identifier_params
+        self.final_params = final_params
         self.memory = memory
         self.random_state = random_state
         self.verbose = verbose
@@ -206,7 +221,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = time.perf_counter()
-        identifier = self._stage_estimator(base, identify_seed, T=self.T)
+        identifier = self._stage_estimator(base, identify_seed, self.identifier_params, T=self.T)
         self.identifier_, predicted = check_memory(self.memory).cache(fit_identifier)(
             identifier, X, y_encoded, routed_fit_params, identify_seed
         )
@@ -226,7 +241,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.sample_multiplicity_ = upsampling_multiplicity(
             y_encoded.size, self.error_set_, self.lambda_up
         )
-        final = self._stage_estimator(base, final_seed)
+        final = self._stage_estimator(base, final_seed, self.final_params)
         with seeded_torch(final_seed):
             self.final_estimator_ = fit_upsampled(
                 final,
@@ -248,9 +263,16 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         random_state = check_random_state(self.random_state)
         return tuple(int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=3))
 
-    def _stage_estimator(self, base, seed, T=None):
-        """A fresh clone of the base for one stage, seeded, trained for T epochs if given."""
+    def _stage_estimator(self, base, seed, params, T=None):
+        """A fresh clone of the base for one stage with its own params, seeded, T epochs if given."""
         estimator = clone(base)
+        if params:
+            if T is not None and self.epochs_param_ in params:
+                raise ValueError(
+                    f"identifier_params sets {self.epochs_param_!r}, which T already sets; "
+                    "remove it from identifier_params and use T."
+                )
+            estimator.set_params(**params)
         if T is not None:
             estimator.set_params(**{self.epochs_param_: T})
         if seed is not None:

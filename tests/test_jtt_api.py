@@ -294,3 +294,42 @@ def test_a_diverged_skorch_net_raises_instead_of_giving_a_constant_model(data):
     net = make_net(max_epochs=2, criterion=nn.NLLLoss)
     with pytest.raises(ValueError, match="CrossEntropyLoss"):
         JTTClassifier(net, T=1).fit(X, y)
+
+
+def test_stage_specific_params_reach_only_their_stage(data):
+    X, y = data
+    clf = JTTClassifier(
+        LogisticRegression(),
+        T=2,
+        identifier_params={"C": 0.01},
+        final_params={"C": 10.0, "max_iter": 500},
+    ).fit(X, y)
+    assert clf.identifier_.C == 0.01 and clf.identifier_.max_iter == 2
+    assert clf.final_estimator_.C == 10.0 and clf.final_estimator_.max_iter == 500
+    with pytest.raises(ValueError, match="use T"):
+        JTTClassifier(LogisticRegression(), T=2, identifier_params={"max_iter": 5}).fit(X, y)
+
+
+def test_worst_group_checkpoint_on_the_final_net_only(data, tmp_path):
+    from skorch.callbacks import Checkpoint
+
+    from jtt_sklearn.callbacks import WorstGroupScoring
+
+    X, y = data
+    groups = 2 * y + (X[:, 0] > 0)
+    scoring = WorstGroupScoring(X, y, groups, classes=np.unique(y))
+    checkpoint = Checkpoint(monitor="valid_worst_group_best", dirname=str(tmp_path))
+    clf = JTTClassifier(
+        make_net(max_epochs=6),
+        T=1,
+        final_params={"callbacks": [scoring, checkpoint]},
+        random_state=0,
+    ).fit(X, y)
+    assert "valid_worst_group" not in clf.identifier_.history[-1]
+    history = clf.final_estimator_.history
+    assert len(history[:, "valid_worst_group"]) == 6
+    clf.final_estimator_.load_params(checkpoint=checkpoint)
+    from jtt_sklearn.metrics import worst_group_accuracy
+
+    best = max(history[:, "valid_worst_group"])
+    assert worst_group_accuracy(y, clf.predict(X), group_labels=groups) == pytest.approx(best)
