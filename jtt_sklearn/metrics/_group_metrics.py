@@ -429,9 +429,11 @@ def group_report(
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights used in the accuracies (the ``n_samples`` column stays
         unweighted).
-    group_names : dict, default=None
+    group_names : dict or sequence of str, default=None
         ``{group: name}`` display names (for example ``{0: "landbird on
-        land"}``); every present group needs one. By default the group labels
+        land"}``), or a sequence indexed by integer group id such as
+        :attr:`DatasetSplits.group_names <jtt_sklearn.datasets.DatasetSplits>`;
+        every present group needs one. By default the group labels
         themselves are shown.
     digits : int, default=4
         Digits of the accuracies in the text report (``output_dict`` values
@@ -474,10 +476,13 @@ def group_report(
         names = [str(group.item()) for group in groups]
     else:
         if not isinstance(group_names, Mapping):
-            raise TypeError(
-                "group_names must be a dict {group: name}; got "
-                f"{type(group_names).__name__}."
-            )
+            if isinstance(group_names, str) or not hasattr(group_names, "__len__"):
+                raise TypeError(
+                    "group_names must be a dict {group: name} or a sequence of names "
+                    f"indexed by integer group id; got {type(group_names).__name__}."
+                )
+            # A sequence, such as DatasetSplits.group_names, names group ids 0, 1, ...
+            group_names = dict(enumerate(group_names))
         unnamed = [group.item() for group in groups if group.item() not in group_names]
         if unnamed:
             raise ValueError(

@@ -1,0 +1,36 @@
+"""Every script in examples/ runs to the end and prints what it promises."""
+
+import runpy
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import sklearn  # noqa: E402
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+
+
+def test_there_are_examples():
+    assert len(EXAMPLES) >= 3
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(path, capsys):
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sklearn.set_config(enable_metadata_routing=False)
+        plt.close("all")
+    assert "worst-group" in capsys.readouterr().out
+
+
+def test_validation_protocol_example_shows_the_two_selections_differ(capsys):
+    runpy.run_path(str(EXAMPLES[0].parent / "plot_validation_protocol.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    by_worst = next(line for line in out.splitlines() if line.startswith("chosen by worst-group"))
+    by_accuracy = next(line for line in out.splitlines() if line.startswith("chosen by average"))
+    assert by_worst.split(":", 1)[1].strip() != by_accuracy.split(":", 1)[1].strip()
