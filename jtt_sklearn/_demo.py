@@ -8,9 +8,7 @@ import time
 
 import numpy as np
 import torch
-from sklearn import config_context
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV
 from skorch import NeuralNetClassifier
 from torch import nn
 
@@ -18,8 +16,8 @@ from ._jtt import JTTClassifier
 from ._stages import seeded_torch
 from .baselines import GroupDROClassifier
 from .datasets import load_colored_digits
-from .metrics import group_accuracies, make_worst_group_scorer
-from .model_selection import make_validation_protocol, refit_on_train
+from .metrics import group_accuracies
+from .model_selection import tune_on_validation
 
 JTT_GRID = {"T": [1, 5], "lambda_up": [5, 20, 50]}
 GROUP_DRO_GRID = {"eta": [0.01, 0.1, 1.0]}
@@ -56,9 +54,9 @@ def run_demo(*, max_epochs=30, random_state=0, plot_path="jtt_demo.png", verbose
     """ERM, JTT and Group DRO on coloured digits, tuned on validation; print per-group accuracy.
 
     JTT's ``T`` and ``lambda_up`` and Group DRO's ``eta`` are chosen by
-    worst-group accuracy on the validation split, with ``GridSearchCV`` over
-    the protocol of :func:`~jtt_sklearn.model_selection.make_validation_protocol`,
-    then refit on the training rows. JTT never sees a training group;
+    worst-group accuracy on the validation split with
+    :func:`~jtt_sklearn.model_selection.tune_on_validation`, then refit on
+    the training rows. JTT never sees a training group;
     Group DRO, an oracle, needs them all.
 
     Parameters
@@ -95,30 +93,21 @@ def run_demo(*, max_epochs=30, random_state=0, plot_path="jtt_demo.png", verbose
         erm.fit(X_train, y_train)
     out(f"[ERM] trained in {time.perf_counter() - start:.1f}s")
 
-    protocol = make_validation_protocol(X_train, y_train, X_val, y_val, g_val)
     models, best_params = {"ERM": erm}, {"ERM": {}}
-    with config_context(enable_metadata_routing=True):
-        searches = {
-            "JTT": (JTTClassifier(net, random_state=random_state), JTT_GRID, protocol.group_labels, {}),
-            # The oracle gets the training groups too; the scorer still sees validation rows only.
-            "Group DRO": (
-                GroupDROClassifier(net, random_state=random_state).set_fit_request(group_labels=True),
-                GROUP_DRO_GRID,
-                np.concatenate([g_train, g_val]),
-                {"group_labels": g_train},
-            ),
-        }
-        for method, (estimator, grid, groups, refit_params) in searches.items():
-            start = time.perf_counter()
-            out(f"[{method}] choosing {', '.join(grid)} by validation worst-group accuracy")
-            search = GridSearchCV(
-                estimator, grid, cv=protocol.cv, scoring=make_worst_group_scorer(),
-                refit=False, error_score="raise", verbose=3 if verbose else 0,
-            ).fit(protocol.X, protocol.y, group_labels=groups)
-            models[method] = refit_on_train(search, X_train, y_train, **refit_params)
-            best_params[method] = search.best_params_
-            out(f"[{method}] chose {search.best_params_} (validation worst-group "
-                f"{search.best_score_:.3f}) in {time.perf_counter() - start:.1f}s")
+    searches = {
+        "JTT": (JTTClassifier(net, random_state=random_state), JTT_GRID, None),
+        "Group DRO": (GroupDROClassifier(net, random_state=random_state), GROUP_DRO_GRID, g_train),
+    }
+    for method, (estimator, grid, train_groups) in searches.items():
+        start = time.perf_counter()
+        out(f"[{method}] choosing {', '.join(grid)} by validation worst-group accuracy")
+        models[method], search = tune_on_validation(
+            estimator, grid, X_train, y_train, X_val, y_val, g_val,
+            train_group_labels=train_groups, verbose=3 if verbose else 0,
+        )
+        best_params[method] = search.best_params_
+        out(f"[{method}] chose {search.best_params_} (validation worst-group "
+            f"{search.best_score_:.3f}) in {time.perf_counter() - start:.1f}s")
 
     results = {method: _test_accuracies(model, X_test, y_test, g_test) for method, model in models.items()}
     results["best_params"] = best_params

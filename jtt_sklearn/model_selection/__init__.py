@@ -5,5 +5,6 @@ the hyperparameters by worst-group accuracy.
 """
 
 from ._protocol import ValidationProtocol, make_validation_protocol, refit_on_train
+from ._tune import tune_on_validation
 
-__all__ = ["ValidationProtocol", "make_validation_protocol", "refit_on_train"]
+__all__ = ["ValidationProtocol", "make_validation_protocol", "refit_on_train", "tune_on_validation"]
