@@ -23,29 +23,18 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import check_memory
 
 from ._stages import check_training_loss, fit_identifier, seeded_torch
 from .exceptions import EmptyErrorSetWarning
 from .utils._estimator_params import resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
 from .utils._upsampled_fit import fit_upsampled, resolve_upsampling
-from .utils._validation import check_targets, check_X, is_array_data, is_torch_dataset, n_rows
+from .utils._delegation import DelegatingClassifierMixin
+from .utils._validation import check_targets, check_X, is_torch_dataset
 
 
-def _final_estimator_has(attr):
-    """Make a delegated method exist only where the final (or, unfitted, the base) model has it."""
-
-    def check(self):
-        if hasattr(self, "final_estimator_"):
-            return hasattr(self.final_estimator_, attr)
-        return hasattr(self._base_estimator(), attr)
-
-    return check
-
-
-class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Just Train Twice: upweight what a short ERM run gets wrong, then train again.
 
     Stage 1 trains a clone of ``base_estimator`` for ``T`` epochs (or
@@ -151,6 +140,8 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> int(clf.sample_multiplicity_[clf.error_set_].min())
     10
     """
+
+    _delegate_attribute = "final_estimator_"
 
     _parameter_constraints = {
         "base_estimator": [HasMethods(["fit", "predict"]), None],
@@ -312,8 +303,7 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags = get_tags(base).input_tags
         check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
         y = check_targets(X, y)
-        if is_array_data(X):
-            validate_data(self, X, skip_check_array=True)
+        self._record_fit_data(X)
         if is_torch_dataset(X):
             # The dataset serves its own labels to the net, so they must already be 0..K-1.
             classes = np.unique(y)
@@ -330,112 +320,6 @@ class JTTClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _log(self, stage, start, message):
         if self.verbose:
             print(f"[JTT] {stage}: {message} ({time.perf_counter() - start:.1f}s)")
-
-    def _encode(self, y):
-        """Map labels to the indices of classes_; unseen labels become -1 (never predicted)."""
-        y = np.asarray(y)
-        positions = np.searchsorted(self.classes_, y).clip(0, self.classes_.size - 1)
-        return np.where(self.classes_[positions] == y, positions, -1)
-
-    def _check_predict_data(self, X):
-        check_is_fitted(self)
-        tags = get_tags(self.final_estimator_).input_tags
-        fitted_on_2d = hasattr(self, "n_features_in_")
-        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse, ensure_2d=fitted_on_2d)
-        if fitted_on_2d:
-            validate_data(self, X, reset=False, skip_check_array=True)
-        return X
-
-    @available_if(_final_estimator_has("predict"))
-    def predict(self, X):
-        """Predict class labels with the final model.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples, in the form the base estimator takes. No group labels.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, drawn from ``classes_``.
-        """
-        X = self._check_predict_data(X)
-        encoded = np.asarray(self.final_estimator_.predict(X)).reshape(-1)
-        return self.classes_.take(encoded.astype(np.intp))
-
-    @available_if(_final_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the final model, columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        X = self._check_predict_data(X)
-        return self.final_estimator_.predict_proba(X)
-
-    @available_if(_final_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, from the final model.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        X = self._check_predict_data(X)
-        return self.final_estimator_.predict_log_proba(X)
-
-    @available_if(_final_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision scores of the final model.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the score of ``classes_[1]``.
-        """
-        X = self._check_predict_data(X)
-        return self.final_estimator_.decision_function(X)
-
-    @available_if(_final_estimator_has("score"))
-    def score(self, X, y, sample_weight=None):
-        """Accuracy of the final model on (X, y), as its own ``score`` computes it.
-
-        For worst-group accuracy use
-        :func:`jtt_sklearn.metrics.make_worst_group_scorer`.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples.
-        y : array-like of shape (n_samples,)
-            True labels; labels not seen in fit count as errors.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        X = self._check_predict_data(X)
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self.final_estimator_.score(X, self._encode(y), **kwargs)
 
     def get_metadata_routing(self):
         """Route ``fit`` parameters to the base estimator (both stages).

@@ -1,24 +1,21 @@
-"""What the oracle baselines share: input checks and prediction delegated to ``estimator_``."""
+"""What the oracle baselines share: checks of the training groups, delegated prediction."""
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import get_tags
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
+from ..utils._delegation import DelegatingClassifierMixin
 from ..utils._groups import UNKNOWN_GROUP
 from ..utils._validation import check_targets, check_X, n_rows
 
 
-def _estimator_has(attr):
-    def check(self):
-        return hasattr(getattr(self, "estimator_", self.base_estimator), attr)
+class GroupOracleMixin(DelegatingClassifierMixin):
+    """Checks the training groups; prediction is delegated to the fitted ``estimator_``."""
 
-    return check
+    _delegate_attribute = "estimator_"
 
-
-class GroupOracleMixin:
-    """Checks the training groups and delegates prediction to the fitted ``estimator_``."""
+    def _base_estimator(self):
+        return self.base_estimator
 
     def _check_fit_inputs(self, X, y, group_labels):
         """Validate X, y and the training groups; set classes_. Returns (encoded y, group ids)."""
@@ -41,39 +38,7 @@ class GroupOracleMixin:
                 f"group_labels contains the unknown group {UNKNOWN_GROUP}; an oracle baseline "
                 "needs the group of every training row."
             )
+        self._record_fit_data(X)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         return encoder.transform(y).astype(np.int64), LabelEncoder().fit_transform(groups).astype(np.int64)
-
-    @available_if(_estimator_has("predict"))
-    def predict(self, X):
-        """Predict class labels (no group labels needed).
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        encoded = np.asarray(self.estimator_.predict(X)).reshape(-1)
-        return self.classes_.take(encoded.astype(np.intp))
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities, columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict_proba(X)

@@ -1,0 +1,149 @@
+"""Prediction methods shared by JTTClassifier and the baselines.
+
+Each wraps one fitted inner model trained on labels encoded ``0..K-1`` and
+maps its outputs back to ``classes_``. A method exists only where the inner
+model has it (``available_if``); prediction never needs group labels.
+"""
+
+import numpy as np
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_X, is_array_data
+
+
+def _delegate_has(attr):
+    """Make a method exist only where the fitted (or, unfitted, the base) model has it."""
+
+    def check(self):
+        fitted = getattr(self, self._delegate_attribute, None)
+        return hasattr(fitted if fitted is not None else self._base_estimator(), attr)
+
+    return check
+
+
+class DelegatingClassifierMixin:
+    """predict, predict_proba, predict_log_proba, decision_function and score of ``_delegate_attribute``.
+
+    Subclasses set ``_delegate_attribute`` (the fitted model's attribute
+    name), define ``_base_estimator()``, and call :meth:`_record_fit_data`
+    in ``fit``.
+    """
+
+    _delegate_attribute = None
+
+    def _fitted_delegate(self):
+        return getattr(self, self._delegate_attribute)
+
+    def _record_fit_data(self, X):
+        """Remember n_features_in_ and feature names of 2-d array-like X (not dicts or Datasets)."""
+        if is_array_data(X):
+            validate_data(self, X, skip_check_array=True)
+
+    def _encode(self, y):
+        """Map labels to the indices of classes_; unseen labels become -1 (never predicted)."""
+        y = np.asarray(y)
+        positions = np.searchsorted(self.classes_, y).clip(0, self.classes_.size - 1)
+        return np.where(self.classes_[positions] == y, positions, -1)
+
+    def _check_predict_data(self, X):
+        check_is_fitted(self)
+        tags = get_tags(self._fitted_delegate()).input_tags
+        fitted_on_2d = hasattr(self, "n_features_in_")
+        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse, ensure_2d=fitted_on_2d)
+        if fitted_on_2d:
+            validate_data(self, X, reset=False, skip_check_array=True)
+        return X
+
+    @available_if(_delegate_has("predict"))
+    def predict(self, X):
+        """Predict class labels with the fitted model.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples, in the form the base estimator takes. No group labels.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, drawn from ``classes_``.
+        """
+        X = self._check_predict_data(X)
+        encoded = np.asarray(self._fitted_delegate().predict(X)).reshape(-1)
+        return self.classes_.take(encoded.astype(np.intp))
+
+    @available_if(_delegate_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict_data(X)
+        return self._fitted_delegate().predict_proba(X)
+
+    @available_if(_delegate_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, of the fitted model.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict_data(X)
+        return self._fitted_delegate().predict_log_proba(X)
+
+    @available_if(_delegate_has("decision_function"))
+    def decision_function(self, X):
+        """Decision scores of the fitted model.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]``.
+        """
+        X = self._check_predict_data(X)
+        return self._fitted_delegate().decision_function(X)
+
+    @available_if(_delegate_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on (X, y), as its own ``score`` computes it.
+
+        For worst-group accuracy use
+        :func:`jtt_sklearn.metrics.make_worst_group_scorer`.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels; labels not seen in fit count as errors.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._check_predict_data(X)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self._fitted_delegate().score(X, self._encode(y), **kwargs)
+
