@@ -1,9 +1,13 @@
 """Building blocks of JTTClassifier that are useful on their own."""
 
+from ._fast_torch import AutocastModule, BatchedTensorDataset, collate_batched
 from ._groups import UNKNOWN_GROUP, make_groups
 from ._sampling import MultiplicitySampler, UpsamplingDataLoader, upsampling_multiplicity
 
 __all__ = [
+    "AutocastModule",
+    "BatchedTensorDataset",
+    "collate_batched",
     "MultiplicitySampler",
     "UNKNOWN_GROUP",
     "UpsamplingDataLoader",

@@ -1,0 +1,231 @@
+"""Speed and memory benchmark: JTT should cost two trainings and nothing more.
+
+Prints three figures and writes them to ``docs/results.md`` (between the
+speed markers):
+
+1. **Memory**: peak RSS of ``JTTClassifier.fit`` with ``lambda_up=100`` over
+   ``lambda_up=1``, on a dataset of ``--memory-mb`` MB, for a skorch base and
+   a scikit-learn base (each fit in a fresh subprocess).
+2. **Overhead**: ``JTTClassifier.fit`` time over the same two trainings
+   written by hand in skorch (median of ``--repeats`` runs, one process).
+3. **Stage-1 reuse**: a grid over T in {1, 2, 5} x lambda_up in {5, 20, 50, 100}
+   with 3 folds, with ``memory=`` over without, and whether ``best_params_``
+   are identical.
+
+    python benchmarks/speed.py
+    python benchmarks/speed.py --quick     # small sizes, a smoke test
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from joblib import Memory
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from skorch import NeuralNetClassifier
+from torch import nn
+from torch.utils.data import SubsetRandomSampler
+
+from jtt_sklearn import JTTClassifier
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_data(n_rows, n_features, seed=0):
+    """Float32 data whose label depends on two features plus noise, so some rows stay misclassified."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] + 0.2 * rng.standard_normal(n_rows, dtype=np.float32) > 0).astype(np.int64)
+    return X, y
+
+
+def make_net(n_features, max_epochs=2):
+    return NeuralNetClassifier(
+        nn.Linear,
+        module__in_features=n_features,
+        module__out_features=2,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.SGD,
+        lr=0.05,
+        batch_size=512,
+        max_epochs=max_epochs,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
+    )
+
+
+# --- 1. memory ---------------------------------------------------------------------------
+
+
+def _peak_rss_child(kind, lambda_up, n_rows, n_features):
+    """Run one fit in this (child) process; print peak RSS before and after, in MB."""
+    import resource
+
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = make_data(n_rows, n_features)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = make_net(n_features, max_epochs=1) if kind == "skorch" else SGDClassifier(max_iter=3, tol=None, random_state=0)
+    clf = JTTClassifier(base, T=1, lambda_up=lambda_up, random_state=0).fit(X, y)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"data_mb": X.nbytes / 2**20, "before": before, "peak": after, "errors": int(clf.error_set_.size)}))
+
+
+def measure_memory(n_rows, n_features):
+    rows = {}
+    for kind in ("skorch", "sklearn"):
+        peaks = {}
+        for lambda_up in (1, 100):
+            output = subprocess.run(
+                [sys.executable, __file__, "--child-memory", kind, str(lambda_up), str(n_rows), str(n_features)],
+                capture_output=True, text=True, check=True,
+            ).stdout.strip().splitlines()[-1]
+            peaks[lambda_up] = json.loads(output)
+        rows[kind] = {
+            "data_mb": peaks[1]["data_mb"],
+            "peak_mb_lambda_1": peaks[1]["peak"],
+            "peak_mb_lambda_100": peaks[100]["peak"],
+            "ratio": peaks[100]["peak"] / peaks[1]["peak"],
+            "error_set": peaks[100]["errors"],
+        }
+        print(f"memory {kind}: {rows[kind]}", flush=True)
+    return rows
+
+
+# --- 2. overhead ---------------------------------------------------------------------------
+
+
+def hand_written_jtt(base, X, y, T, lambda_up, seed):
+    """The two trainings of JTT written directly with skorch and torch, for comparison."""
+    torch.manual_seed(seed)
+    identifier = clone(base).set_params(max_epochs=T).fit(X, y)
+    errors = np.flatnonzero(identifier.predict(X) != y)
+    rows = np.concatenate([np.arange(len(y)), np.repeat(errors, lambda_up - 1)])
+    final = clone(base).set_params(iterator_train__shuffle=False, iterator_train__sampler=SubsetRandomSampler(rows))
+    return final.fit(X, y)
+
+
+def measure_overhead(n_rows, n_features, repeats):
+    X, y = make_data(n_rows, n_features, seed=1)
+    base = make_net(n_features, max_epochs=3)
+    times = {"hand": [], "jtt": []}
+    for _ in range(repeats):
+        # Alternate so that drifts in machine load hit both alike.
+        start = time.perf_counter()
+        hand_written_jtt(base, X, y, T=1, lambda_up=20, seed=0)
+        times["hand"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        JTTClassifier(base, T=1, lambda_up=20, random_state=0).fit(X, y)
+        times["jtt"].append(time.perf_counter() - start)
+    result = {key: float(np.median(value)) for key, value in times.items()}
+    result["ratio"] = result["jtt"] / result["hand"]
+    print(f"overhead: {result}", flush=True)
+    return result
+
+
+# --- 3. stage-1 reuse in a grid search ------------------------------------------------------------
+
+
+def measure_grid_reuse(n_rows, n_features, final_epochs):
+    X, y = make_data(n_rows, n_features, seed=2)
+    grid = {"T": [1, 2, 5], "lambda_up": [5, 20, 50, 100]}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    base = make_net(n_features, max_epochs=final_epochs)
+    timings, best = {}, {}
+    with tempfile.TemporaryDirectory() as cache:
+        for name, memory in (("naive", None), ("memory", Memory(cache, verbose=0))):
+            search = GridSearchCV(JTTClassifier(base, memory=memory, random_state=0), grid, cv=cv)
+            start = time.perf_counter()
+            search.fit(X, y)
+            timings[name] = time.perf_counter() - start
+            best[name] = search.best_params_
+    result = {
+        "naive_s": timings["naive"],
+        "memory_s": timings["memory"],
+        "ratio": timings["memory"] / timings["naive"],
+        "same_best_params": best["naive"] == best["memory"],
+        "best_params": best["memory"],
+    }
+    print(f"grid reuse: {result}", flush=True)
+    return result
+
+
+def write_results(memory, overhead, grid, args, path):
+    mem_rows = "\n".join(
+        f"| {kind} | {row['data_mb']:.0f} | {row['error_set']} | {row['peak_mb_lambda_1']:.0f} | "
+        f"{row['peak_mb_lambda_100']:.0f} | {row['ratio']:.3f} |"
+        for kind, row in memory.items()
+    )
+    section = f"""<!-- speed:start -->
+## Speed and memory
+
+Command: `python benchmarks/speed.py {' '.join(args)}`, on {platform.machine()} with {os.cpu_count()} cores,
+torch {torch.__version__}, {time.strftime('%Y-%m-%d')}.
+
+**Memory** (peak RSS of the whole process, MB; target: ratio at most 1.1):
+
+| base | data MB | error set | peak, lambda_up=1 | peak, lambda_up=100 | ratio |
+|---|---|---|---|---|---|
+{mem_rows}
+
+**Overhead** (median of {args_repeats(args)} runs; target at most 1.05): JTTClassifier.fit
+{overhead['jtt']:.2f} s against {overhead['hand']:.2f} s for the same two trainings written by hand in
+skorch: ratio **{overhead['ratio']:.3f}**.
+
+**Stage-1 reuse** (GridSearchCV over T in {{1, 2, 5}} x lambda_up in {{5, 20, 50, 100}}, 3 folds;
+target at most 0.4): {grid['naive_s']:.1f} s without `memory`, {grid['memory_s']:.1f} s with it: ratio
+**{grid['ratio']:.2f}**; identical `best_params_`: {grid['same_best_params']} ({grid['best_params']}).
+With `memory`, each identification model is fitted once per (T, fold) instead of once per candidate:
+12 stage-1 fits per fold become 3. The final models still cost one training per candidate, each over
+n + (lambda_up - 1)|E| rows per epoch, and they dominate the search, which bounds this ratio from below.
+<!-- speed:end -->"""
+    text = path.read_text() if path.exists() else "# Results\n"
+    if "<!-- speed:start -->" in text:
+        head, rest = text.split("<!-- speed:start -->", 1)
+        text = head + section + rest.split("<!-- speed:end -->", 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def args_repeats(args):
+    return args[args.index("--repeats") + 1] if "--repeats" in args else 5
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child-memory":
+        kind, lambda_up, n_rows, n_features = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+        return _peak_rss_child(kind, lambda_up, n_rows, n_features)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memory-mb", type=int, default=512)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results.md")
+    args = parser.parse_args(argv)
+    # Wide rows keep the upsampled epochs short while the data reach --memory-mb.
+    n_features = 2048
+    if args.quick:
+        mem_rows, over_rows, grid_rows, repeats, final_epochs = 500, 2000, 600, 2, 1
+    else:
+        mem_rows = args.memory_mb * 2**20 // (4 * n_features)
+        over_rows, grid_rows, repeats, final_epochs = 100_000, 20_000, args.repeats, 2
+    memory = measure_memory(mem_rows, n_features)
+    overhead = measure_overhead(over_rows, 64, repeats)
+    grid = measure_grid_reuse(grid_rows, 32, final_epochs)
+    write_results(memory, overhead, grid, argv, args.results)
+    return {"memory": memory, "overhead": overhead, "grid": grid}
+
+
+if __name__ == "__main__":
+    main()
