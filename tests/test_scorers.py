@@ -350,3 +350,13 @@ def test_group_labels_alias(routing):
         LogisticRegression(), X, y, cv=3, scoring=scorer, params={"val_groups": groups}
     )
     assert np.all(np.isfinite(results["test_score"]))
+
+
+def test_scorer_used_after_routing_was_switched_off_shows_the_line():
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_worst_group_scorer()
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(RuntimeError, match=r"sklearn.set_config\(enable_metadata_routing=True\)"):
+        scorer(model, X, y)

@@ -101,6 +101,11 @@ class _GroupScorer(_Scorer):
         # Also reached when routing was skipped: a direct scorer(est, X, y), or
         # a search whose fit got no metadata at all.
         if kwargs.get("group_labels") is None:
+            if not get_config()["enable_metadata_routing"]:
+                raise RuntimeError(
+                    f"{self!r} receives group_labels through metadata routing, which is "
+                    f"off now. Switch it on before the search with:\n    {_ROUTING_ON}"
+                )
             raise ValueError(_missing_group_labels_message(self, "group_labels"))
         return super()._score(method_caller, estimator, X, y_true, **kwargs)
 
