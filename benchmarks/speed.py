@@ -160,7 +160,14 @@ def measure_grid_reuse(n_rows, n_features, final_epochs):
     return result
 
 
-def write_results(memory, overhead, grid, args, path):
+WORKLOAD = (
+    "Workloads: memory, {mem_rows:,} rows x 2,048 float32 features, a linear skorch net (1 epoch per "
+    "stage, batch 512) or SGDClassifier (3 iterations), T=1; overhead, {over_rows:,} x 64, 3 epochs, T=1, "
+    "lambda_up=20; grid, {grid_rows:,} x 32, final nets 2 epochs."
+)
+
+
+def write_results(memory, overhead, grid, args, path, workload=""):
     mem_rows = "\n".join(
         f"| {kind} | {row['data_mb']:.0f} | {row['error_set']} | {row['peak_mb_lambda_1']:.0f} | "
         f"{row['peak_mb_lambda_100']:.0f} | {row['ratio']:.3f} |"
@@ -169,8 +176,8 @@ def write_results(memory, overhead, grid, args, path):
     section = f"""<!-- speed:start -->
 ## Speed and memory
 
-Command: `python benchmarks/speed.py {' '.join(args)}`, on {platform.machine()} with {os.cpu_count()} cores,
-torch {torch.__version__}, {time.strftime('%Y-%m-%d')}.
+Command: `{' '.join(['python benchmarks/speed.py', *args])}`, on {platform.machine()} with {os.cpu_count()} cores,
+torch {torch.__version__}, {time.strftime('%Y-%m-%d')}. {workload}
 
 **Memory** (peak RSS of the whole process, MB; target: ratio at most 1.1):
 
@@ -223,7 +230,8 @@ def main(argv=None):
     memory = measure_memory(mem_rows, n_features)
     overhead = measure_overhead(over_rows, 64, repeats)
     grid = measure_grid_reuse(grid_rows, 32, final_epochs)
-    write_results(memory, overhead, grid, argv, args.results)
+    workload = WORKLOAD.format(mem_rows=mem_rows, over_rows=over_rows, grid_rows=grid_rows)
+    write_results(memory, overhead, grid, argv, args.results, workload)
     return {"memory": memory, "overhead": overhead, "grid": grid}
 
 
