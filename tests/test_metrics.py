@@ -296,7 +296,16 @@ def test_group_report_names_errors():
     with pytest.raises(ValueError, match="must be unique"):
         group_report(*args, group_labels=[0, 0, 1, 1], group_names={0: "a", 1: "a"})
     with pytest.raises(TypeError, match="must be a dict"):
-        group_report(*args, group_labels=[0, 0, 1, 1], group_names=["a", "b"])
+        group_report(*args, group_labels=[0, 0, 1, 1], group_names="ab")
+    with pytest.raises(ValueError, match=r"no name for groups \[1\]"):
+        group_report(*args, group_labels=[0, 0, 1, 1], group_names=["only group 0"])
+
+
+def test_group_report_takes_names_as_a_sequence_indexed_by_group():
+    report = group_report([0, 1, 1, 0], [0, 1, 0, 0], group_labels=[0, 0, 1, 1], group_names=["first", "second"])
+    assert "first" in report and "second" in report
+    as_dict = group_report([0, 1, 1, 0], [0, 1, 0, 0], group_labels=[0, 0, 1, 1], group_names={0: "first", 1: "second"})
+    assert report == as_dict
 
 
 def test_group_labels_is_keyword_only():
