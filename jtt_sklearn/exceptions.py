@@ -1,6 +1,6 @@
 """Warnings raised by jtt-sklearn."""
 
-__all__ = ["EmptyErrorSetWarning"]
+__all__ = ["EmptyErrorSetWarning", "MissingGroupLabelsError"]
 
 
 class EmptyErrorSetWarning(UserWarning):
@@ -9,4 +9,16 @@ class EmptyErrorSetWarning(UserWarning):
     The final model is then plain ERM. Shorten ``T``, lower the learning rate
     or regularise the identification model more so that it underfits the
     minority groups, which is what JTT relies on.
+    """
+
+
+class MissingGroupLabelsError(BaseException):
+    """A group scorer was called without ``group_labels``.
+
+    It derives from :class:`BaseException`, not :class:`Exception`, on
+    purpose: scikit-learn's searches and ``cross_validate`` turn every
+    ``Exception`` a scorer raises into a NaN score (``error_score=np.nan``,
+    their default) and carry on. A forgotten ``group_labels`` (or metadata
+    routing switched off) is a setup mistake that would make every score
+    NaN, so it must stop the search instead. Catch it by name.
     """

@@ -19,6 +19,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from jtt_sklearn.exceptions import MissingGroupLabelsError
 from jtt_sklearn.metrics import (
     group_proportions,
     make_group_scorer,
@@ -92,7 +93,7 @@ def test_direct_call(routing):
     scorer = make_worst_group_scorer()
     expected = worst_group_accuracy(y, model.predict(X), group_labels=groups)
     assert scorer(model, X, y, group_labels=groups) == expected
-    with pytest.raises(ValueError, match="needs 'group_labels' but none were passed"):
+    with pytest.raises(MissingGroupLabelsError, match="needs 'group_labels' but none were passed"):
         scorer(model, X, y)
 
 
@@ -264,7 +265,7 @@ def test_search_without_group_labels_fails_loudly(routing, scoring):
         refit="worst_group" if scoring == "multi" else True,
         error_score="raise",
     )
-    with pytest.raises(ValueError, match=MISSING):
+    with pytest.raises(MissingGroupLabelsError, match=MISSING):
         search.fit(X, y)
 
 
@@ -275,9 +276,9 @@ def test_missing_group_labels_caught_while_routing_even_with_nan_error_score(rou
     search = GridSearchCV(
         LogisticRegression(), GRID, cv=GroupKFold(3), scoring=make_worst_group_scorer()
     )
-    with pytest.raises(ValueError, match=MISSING):
+    with pytest.raises(MissingGroupLabelsError, match=MISSING):
         search.fit(X, y, groups=np.arange(len(y)) % 6)
-    with pytest.raises(ValueError, match=MISSING):
+    with pytest.raises(MissingGroupLabelsError, match=MISSING):
         cross_validate(
             LogisticRegression(),
             X,
@@ -288,15 +289,17 @@ def test_missing_group_labels_caught_while_routing_even_with_nan_error_score(rou
         )
 
 
-@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
-def test_missing_group_labels_without_any_metadata_warns_with_the_reason(routing):
-    # scikit-learn skips routing when fit gets no metadata at all, and
-    # error_score=np.nan then turns the error into NaN; the documented remedy
-    # is error_score="raise". The warning still names the cause.
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_missing_group_labels_stop_a_search_with_the_default_error_score(routing, n_jobs):
+    # scikit-learn skips routing when fit gets no metadata at all, and its
+    # default error_score=np.nan turns every Exception of a scorer into NaN.
+    # MissingGroupLabelsError is a BaseException, so it stops the search.
     X, y, _ = make_shifted_groups()
-    search = GridSearchCV(LogisticRegression(), GRID, scoring=make_worst_group_scorer())
-    with pytest.warns(UserWarning, match=MISSING):
+    search = GridSearchCV(LogisticRegression(), GRID, scoring=make_worst_group_scorer(), n_jobs=n_jobs)
+    with pytest.raises(MissingGroupLabelsError, match=MISSING):
         search.fit(X, y)
+    with pytest.raises(MissingGroupLabelsError, match=MISSING):
+        cross_validate(LogisticRegression(), X, y, scoring=make_worst_group_scorer())
 
 
 def test_search_score_needs_group_labels(routing):
@@ -307,7 +310,7 @@ def test_search_score_needs_group_labels(routing):
     assert search.score(X, y, group_labels=groups) == worst_group_accuracy(
         y, search.predict(X), group_labels=groups
     )
-    with pytest.raises(ValueError, match=MISSING):
+    with pytest.raises(MissingGroupLabelsError, match=MISSING):
         search.score(X, y)
 
 
@@ -358,5 +361,9 @@ def test_scorer_used_after_routing_was_switched_off_shows_the_line():
     X = np.random.RandomState(0).normal(size=(20, 2))
     y = (X[:, 0] > 0).astype(int)
     model = LogisticRegression().fit(X, y)
-    with pytest.raises(RuntimeError, match=r"sklearn.set_config\(enable_metadata_routing=True\)"):
+    with pytest.raises(MissingGroupLabelsError, match=r"sklearn.set_config\(enable_metadata_routing=True\)"):
         scorer(model, X, y)
+    # ...and a search run with routing off stops instead of scoring NaN.
+    search = GridSearchCV(LogisticRegression(), GRID, scoring=scorer)
+    with pytest.raises(MissingGroupLabelsError, match="enable_metadata_routing=True"):
+        search.fit(X, y)

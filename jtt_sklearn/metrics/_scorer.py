@@ -12,6 +12,7 @@ from sklearn.metrics._scorer import _Scorer
 from sklearn.utils._metadata_requests import MethodMetadataRequest
 from sklearn.utils.metadata_routing import UNCHANGED
 
+from ..exceptions import MissingGroupLabelsError
 from ._group_metrics import worst_group_accuracy
 
 _ROUTING_ON = "sklearn.set_config(enable_metadata_routing=True)"
@@ -50,7 +51,7 @@ class _RequireGroupLabels(MethodMetadataRequest):
         alias = self.requests.get("group_labels")
         name = alias if isinstance(alias, str) else "group_labels"
         if isinstance(params, Mapping) and params.get(name) is None:
-            raise ValueError(_missing_group_labels_message(self.owner, name))
+            raise MissingGroupLabelsError(_missing_group_labels_message(self.owner, name))
         return super()._route_params(*args, **kwargs)
 
 
@@ -102,11 +103,11 @@ class _GroupScorer(_Scorer):
         # a search whose fit got no metadata at all.
         if kwargs.get("group_labels") is None:
             if not get_config()["enable_metadata_routing"]:
-                raise RuntimeError(
+                raise MissingGroupLabelsError(
                     f"{self!r} receives group_labels through metadata routing, which is "
                     f"off now. Switch it on before the search with:\n    {_ROUTING_ON}"
                 )
-            raise ValueError(_missing_group_labels_message(self, "group_labels"))
+            raise MissingGroupLabelsError(_missing_group_labels_message(self, "group_labels"))
         return super()._score(method_caller, estimator, X, y_true, **kwargs)
 
 
@@ -154,14 +155,14 @@ def make_group_scorer(
 
     Notes
     -----
-    Create searches with ``error_score="raise"``. scikit-learn never requires
-    routed metadata, and a search with the default ``error_score=np.nan``
-    replaces a failing score with NaN and a warning, so a forgotten
-    ``group_labels`` (or a fold with a single group) would otherwise give NaN
-    scores. When ``fit`` gets other metadata (for example ``groups`` for
-    ``GroupKFold``) the scorer also checks for ``group_labels`` while the
-    search routes them, and raises ``ValueError`` before any fitting whatever
-    ``error_score`` is.
+    A forgotten ``group_labels``, or routing switched off after the scorer
+    was made, raises :class:`~jtt_sklearn.exceptions.MissingGroupLabelsError`,
+    which stops a search whatever its ``error_score``: it derives from
+    ``BaseException`` because searches turn every ``Exception`` of a scorer
+    into a NaN score. When ``fit`` gets other metadata (for example
+    ``groups`` for ``GroupKFold``) the check already runs while the search
+    routes them, before any fitting. Other scoring failures (a fold with a
+    single group) follow ``error_score``; use ``error_score="raise"``.
 
     Examples
     --------
