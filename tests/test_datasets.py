@@ -29,6 +29,8 @@ from jtt_sklearn.datasets import (
 from jtt_sklearn.datasets._base import _group_ids, _injected_attribute_splits
 from jtt_sklearn.utils._groups import make_groups
 
+from ._fixtures import write_celeba, write_civil, write_multinli, write_waterbirds
+
 # --------------------------------------------------------------------------
 # helpers
 
@@ -393,24 +395,10 @@ def test_encode_texts_rejects_bad_input():
 # image folders: Waterbirds and CelebA
 
 
-def _write_image(path, value):
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.full((4, 5, 3), value, dtype=np.uint8)).save(path)
-
-
-def _write_waterbirds(root):
-    rows = ["img_id,img_filename,y,split,place"]
-    for i in range(12):
-        name = f"{i % 3:03d}.Bird/img_{i}.png"
-        _write_image(root / name, 20 * i)
-        rows.append(f"{i + 1},{name},{i % 2},{i % 3},{(i // 2) % 2}")
-    (root / "metadata.csv").write_text("\n".join(rows) + "\n")
 
 
 def test_load_waterbirds(tmp_path):
-    _write_waterbirds(tmp_path)
+    write_waterbirds(tmp_path)
     splits = load_waterbirds(tmp_path)
     _check_layout(splits)
     train = splits.train
@@ -426,7 +414,7 @@ def test_load_waterbirds(tmp_path):
 
 
 def test_load_waterbirds_transforms(tmp_path):
-    _write_waterbirds(tmp_path)
+    write_waterbirds(tmp_path)
     splits = load_waterbirds(
         tmp_path, transform=lambda im: "eval", train_transform=lambda im: "train"
     )
@@ -438,7 +426,7 @@ def test_load_waterbirds_missing_files(tmp_path):
         load_waterbirds(tmp_path)
     with pytest.raises(FileNotFoundError, match="group_DRO"):
         load_waterbirds(tmp_path / "absent")
-    _write_waterbirds(tmp_path)
+    write_waterbirds(tmp_path)
     missing = next(tmp_path.glob("*/img_3.png"))
     missing.unlink()
     with pytest.raises(FileNotFoundError, match="img_3.png"):
@@ -448,31 +436,17 @@ def test_load_waterbirds_missing_files(tmp_path):
 
 
 def test_load_waterbirds_rejects_unknown_split(tmp_path):
-    _write_waterbirds(tmp_path)
+    write_waterbirds(tmp_path)
     text = (tmp_path / "metadata.csv").read_text().replace(",2,", ",7,", 1)
     (tmp_path / "metadata.csv").write_text(text)
     with pytest.raises(ValueError, match="split"):
         load_waterbirds(tmp_path)
 
 
-def _write_celeba(root, nested=False):
-    image_dir = root / "img_align_celeba"
-    if nested:
-        image_dir = image_dir / "img_align_celeba"
-    attr = ["image_id,Bald,Blond_Hair,Male"]
-    part = ["image_id,partition"]
-    for i in range(9):
-        name = f"{i + 1:06d}.jpg"
-        _write_image(image_dir / name, 10 * i)
-        attr.append(f"{name},-1,{1 if i % 2 else -1},{1 if i % 4 < 2 else -1}")
-        part.append(f"{name},{i % 3}")
-    (root / "list_attr_celeba.csv").write_text("\n".join(attr) + "\n")
-    (root / "list_eval_partition.csv").write_text("\n".join(part) + "\n")
-
 
 @pytest.mark.parametrize("nested", [False, True])
 def test_load_celeba(tmp_path, nested):
-    _write_celeba(tmp_path, nested=nested)
+    write_celeba(tmp_path, nested=nested)
     splits = load_celeba(tmp_path)
     _check_layout(splits)
     assert [len(s.y) for s in splits] == [3, 3, 3]
@@ -486,7 +460,7 @@ def test_load_celeba(tmp_path, nested):
 def test_load_celeba_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="list_attr_celeba.csv"):
         load_celeba(tmp_path)
-    _write_celeba(tmp_path)
+    write_celeba(tmp_path)
     with pytest.raises(ValueError, match="Smiling"):
         load_celeba(tmp_path, target="Smiling")
     with pytest.raises(ValueError, match="must differ"):
@@ -506,23 +480,9 @@ def test_has_negation_word_list():
     assert mask.tolist() == [True, True, False, False, True, True]
 
 
-def _write_multinli(root, with_flag=False, named=False):
-    import csv
-
-    names = ("contradiction", "entailment", "neutral")
-    with open(root / "multinli.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        header = ["sentence1", "sentence2", "gold_label", "split"]
-        writer.writerow(header + (["sentence2_has_negation"] if with_flag else []))
-        for i in range(18):
-            hyp = "Nobody, said he." if i % 2 else "He said, \"yes\"."
-            label = names[i % 3] if named else i % 3
-            row = [f"Premise {i}, with comma", hyp, label, ("train", "val", "test")[i // 6]]
-            writer.writerow(row + ([1 - i % 2] if with_flag else []))
-
 
 def test_load_multinli(tmp_path):
-    _write_multinli(tmp_path)
+    write_multinli(tmp_path)
     splits = load_multinli(tmp_path)
     _check_layout(splits, n_groups=6)
     X = splits.train.X
@@ -532,7 +492,7 @@ def test_load_multinli(tmp_path):
 
 
 def test_load_multinli_flag_column_and_label_words(tmp_path):
-    _write_multinli(tmp_path, with_flag=True, named=True)
+    write_multinli(tmp_path, with_flag=True, named=True)
     splits = load_multinli(tmp_path)
     np.testing.assert_array_equal(splits.train.y, np.arange(6) % 3)
     np.testing.assert_array_equal(_attribute(splits.train), 1 - np.arange(6) % 2)
@@ -544,28 +504,9 @@ def test_load_multinli_explains_group_dro_metadata(tmp_path):
         load_multinli(tmp_path)
 
 
-def _write_civil(root, toxicity_cell=None):
-    import csv
-
-    identities = [
-        "male", "female", "LGBTQ", "christian", "muslim", "other_religions", "black", "white",
-    ]  # fmt: skip
-    with open(root / "all_data_with_identities.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["", "comment_text", "toxicity", "split", "severe_toxicity"] + identities)
-        for i in range(12):
-            ident = [""] * 8 if i == 0 else ["0.0"] * 8
-            if i % 2:
-                ident[i % 8] = "0.6"
-            tox = "0.7" if (i // 2) % 2 else "0.1"
-            if i == 5 and toxicity_cell is not None:
-                tox = toxicity_cell
-            split = ("train", "val", "test")[i % 3]
-            writer.writerow([i, f"comment {i}\nsecond line", tox, split, "0"] + ident)
-
 
 def test_load_civilcomments(tmp_path):
-    _write_civil(tmp_path)
+    write_civil(tmp_path)
     splits = load_civilcomments(tmp_path)
     _check_layout(splits)
     X_all = np.concatenate([s.X for s in splits])
@@ -578,7 +519,7 @@ def test_load_civilcomments(tmp_path):
 def test_load_civilcomments_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="wilds"):
         load_civilcomments(tmp_path)
-    _write_civil(tmp_path, toxicity_cell="")
+    write_civil(tmp_path, toxicity_cell="")
     with pytest.raises(ValueError, match="toxicity"):
         load_civilcomments(tmp_path)
 

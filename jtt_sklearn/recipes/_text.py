@@ -1,0 +1,167 @@
+"""A transformers sequence classifier as a skorch net, tokenised inside a Pipeline."""
+
+import functools
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, GradientNormClipping
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from torch import nn
+
+
+class HuggingfaceSequenceClassifier(nn.Module):
+    """``AutoModelForSequenceClassification`` returning logits, for a skorch net.
+
+    Parameters
+    ----------
+    model_path : str or path-like, default=None
+        A local directory ``from_pretrained`` reads (nothing is downloaded).
+    num_labels : int, default=2
+        Number of classes.
+    config : transformers.PretrainedConfig, default=None
+        Build a randomly initialised model from this config instead of
+        loading ``model_path`` (small configs make fast tests).
+    """
+
+    def __init__(self, model_path=None, num_labels=2, config=None):
+        super().__init__()
+        from transformers import AutoModelForSequenceClassification
+
+        if config is not None:
+            config.num_labels = num_labels
+            self.model = AutoModelForSequenceClassification.from_config(config)
+        elif model_path is not None:
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                str(model_path), num_labels=num_labels, local_files_only=True
+            )
+        else:
+            raise ValueError("Pass model_path (a local model directory) or config.")
+
+    def forward(self, input_ids, attention_mask=None, **inputs):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **inputs).logits
+
+
+def _linear_factor(step, warmup, total):
+    if step < warmup:
+        return (step + 1) / max(warmup, 1)
+    return max(0.0, (total - step) / max(total - warmup, 1))
+
+
+class LinearSchedule(Callback):
+    """Linear warm-up, then linear decay of the learning rate to 0, stepped every batch.
+
+    The number of steps is read from the training loader when training
+    starts, so it counts the upsampled epochs of JTT's final stage.
+
+    Parameters
+    ----------
+    warmup_ratio : float, default=0.0
+        Share of all steps spent warming up.
+    """
+
+    def __init__(self, warmup_ratio=0.0):
+        self.warmup_ratio = warmup_ratio
+
+    def on_train_begin(self, net, **kwargs):
+        self.scheduler_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.scheduler_ is None:
+            total = len(net.get_iterator(dataset_train, training=True)) * net.max_epochs
+            factor = functools.partial(_linear_factor, warmup=int(self.warmup_ratio * total), total=total)
+            self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(net.optimizer_, factor)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.scheduler_.step()
+
+
+def join_sentence_pairs(X, sep=" [SEP] "):
+    """Turn an (n, 2) array of (premise, hypothesis) into n strings joined by ``sep``."""
+    X = np.asarray(X, dtype=object)
+    if X.ndim == 1:
+        return X
+    return np.array([sep.join(map(str, row)) for row in X], dtype=object)
+
+
+def make_text_pipeline(
+    model_path=None,
+    *,
+    num_labels=2,
+    max_length=128,
+    lr=2e-5,
+    weight_decay=0.0,
+    batch_size=32,
+    max_epochs=3,
+    warmup_ratio=0.0,
+    clip=1.0,
+    device="cpu",
+    config=None,
+    tokenizer_path=None,
+    **net_params,
+):
+    """Tokeniser + BERT-style classifier as one scikit-learn Pipeline, in the paper's text setting.
+
+    AdamW, a linear learning-rate schedule, gradient clipping at 1.0 and
+    cross-entropy on logits; tokenisation happens inside the Pipeline with
+    skorch's ``HuggingfacePretrainedTokenizer``, so ``X`` is raw text (an
+    (n, 2) array of sentence pairs is joined with ``[SEP]`` first). Wrap the
+    Pipeline in :class:`~jtt_sklearn.JTTClassifier`: ``T`` sets
+    ``net__max_epochs`` of the identification net. Nothing is downloaded:
+    ``model_path`` is a local directory.
+
+    Parameters
+    ----------
+    model_path : str or path-like
+        Local model directory (``AutoModelForSequenceClassification``).
+    num_labels : int, default=2
+    max_length : int, default=128
+        Tokens per text (truncation and padding).
+    lr, weight_decay : float
+        AdamW settings (the paper: lr 1e-5 or 2e-5).
+    batch_size : int, default=32
+    max_epochs : int, default=3
+    warmup_ratio : float, default=0.0
+    clip : float, default=1.0
+        Gradient-norm clipping.
+    device : str, default="cpu"
+    config : transformers.PretrainedConfig, default=None
+        A random-init model from this config instead of ``model_path``'s weights.
+    tokenizer_path : str, default=None
+        Tokenizer directory when it differs from ``model_path``.
+    **net_params
+        Other :class:`skorch.NeuralNetClassifier` parameters.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps ``pairs``, ``tokenizer``, ``net``.
+    """
+    from skorch.hf import HuggingfacePretrainedTokenizer
+
+    params = dict(
+        module=HuggingfaceSequenceClassifier,
+        module__model_path=None if model_path is None else str(model_path),
+        module__num_labels=num_labels,
+        module__config=config,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        optimizer__weight_decay=weight_decay,
+        lr=lr,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        train_split=None,
+        callbacks=[("clip", GradientNormClipping(clip)), ("schedule", LinearSchedule(warmup_ratio))],
+        device=device,
+        verbose=0,
+    )
+    params.update(net_params)
+    return Pipeline(
+        [
+            ("pairs", FunctionTransformer(join_sentence_pairs)),
+            ("tokenizer", HuggingfacePretrainedTokenizer(str(tokenizer_path or model_path), max_length=max_length)),
+            ("net", NeuralNetClassifier(**params)),
+        ]
+    )
