@@ -112,7 +112,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         Class labels, in the order of ``predict_proba``'s columns.
     n_features_in_ : int
         Number of features seen in fit (only for 2-d array-like X).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in fit, when X was a DataFrame with string columns.
     upsampling_ : str
         The upsampling strategy that was used.

@@ -1,0 +1,167 @@
+"""The documentation: the API page covers every public name, and the site builds without warnings.
+
+The full build (examples executed) is ``bash docs/build.sh``; the build test
+here skips running the examples (``-D plot_gallery=0``) to stay fast, and is
+skipped where the documentation tools are not installed.
+"""
+
+import importlib
+import importlib.util
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import jtt_sklearn
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def _load_jtt_docs():
+    spec = importlib.util.spec_from_file_location("jtt_docs", DOCS / "_ext" / "jtt_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+jtt_docs = _load_jtt_docs()
+
+
+def _autosummary_entries(rst):
+    """``{module: [names]}`` from the autosummary tables of an API page."""
+    entries, module, in_table = {}, None, False
+    for line in rst.splitlines():
+        if line.startswith(".. currentmodule::"):
+            module = line.split("::", 1)[1].strip()
+        elif line.startswith(".. autosummary::"):
+            in_table = True
+            entries.setdefault(module, [])
+        elif in_table:
+            if line.startswith("   :") or not line.strip():
+                continue
+            if line.startswith("   "):
+                entries[module].append(line.strip())
+            else:
+                in_table = False
+    return entries
+
+
+def _expected_modules():
+    """The package and every public module below it, found independently of jtt_docs."""
+    modules = {"jtt_sklearn"}
+    for info in pkgutil.walk_packages(jtt_sklearn.__path__, prefix="jtt_sklearn."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            modules.add(info.name)
+    return modules
+
+
+def test_api_page_lists_every_name_of_every_all():
+    entries = _autosummary_entries(jtt_docs.render_api_rst())
+    expected = _expected_modules()
+    assert {"jtt_sklearn.metrics", "jtt_sklearn.model_selection", "jtt_sklearn.callbacks",
+            "jtt_sklearn.datasets", "jtt_sklearn.baselines", "jtt_sklearn.utils",
+            "jtt_sklearn.exceptions"} <= expected
+    assert set(entries) == expected
+    for modname in sorted(expected):
+        module = importlib.import_module(modname)
+        missing = set(module.__all__) - set(entries[modname])
+        assert not missing, f"{modname}.__all__ names missing from the API page: {sorted(missing)}"
+        # And nothing that is not exported.
+        assert set(entries[modname]) == set(module.__all__)
+    assert set(jtt_sklearn.__all__) <= set(entries["jtt_sklearn"])
+
+
+def test_every_public_module_declares_all():
+    # The API page is generated from __all__; a public module without it would
+    # fall back to guessing its names.
+    for modname in sorted(_expected_modules()):
+        module = importlib.import_module(modname)
+        assert hasattr(module, "__all__"), f"{modname} has no __all__"
+        for name in module.__all__:
+            assert hasattr(module, name), f"{modname}.__all__ lists {name!r}, which it lacks"
+
+
+def test_api_page_is_generated_by_the_build_not_by_hand():
+    conf = (DOCS / "conf.py").read_text(encoding="utf-8")
+    assert "jtt_docs.write_api_rst(DOCS)" in conf
+    # Everything builds offline: no inventories or remote resources fetched.
+    assert "intersphinx_mapping" not in conf and "sphinx.ext.intersphinx" not in conf
+    assert (DOCS / "_templates" / "autosummary" / "class.rst").is_file()
+
+
+def test_getting_started_includes_the_readme_commands():
+    # getting_started.md includes the README's sections between these markers.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    page = (DOCS / "getting_started.md").read_text(encoding="utf-8")
+    for marker in ["## Set up and run", "## Quickstart",
+                   "Choose `T` and `lambda_up` by worst-group validation accuracy"]:
+        assert marker in readme, f"README.md lost the heading {marker!r} that the docs include"
+        assert marker in page
+    assert 'pip install -e ".[plot]" && python -m jtt_sklearn demo' in readme
+
+
+def test_gallery_reset_switches_metadata_routing_off():
+    import sklearn
+
+    before = sklearn.get_config()
+    try:
+        jtt_docs.reset_sklearn_config({}, "before")
+        sklearn.set_config(enable_metadata_routing=True, assume_finite=True)
+        jtt_docs.reset_sklearn_config({}, "after")
+        assert sklearn.get_config()["enable_metadata_routing"] is False
+        assert sklearn.get_config()["assume_finite"] is before["assume_finite"]
+    finally:
+        sklearn.set_config(**before)
+
+
+def test_the_stages_figure_is_committed():
+    assert (DOCS / "img" / "jtt_stages.png").stat().st_size > 10_000
+    assert "img/jtt_stages.png" in (DOCS / "user_guide.md").read_text(encoding="utf-8")
+
+
+def _copy_sources(dest):
+    ignore = shutil.ignore_patterns("_build", "generated", "auto_examples", "api.rst",
+                                    "sg_execution_times.rst", "__pycache__")
+    shutil.copytree(DOCS, dest / "docs", ignore=ignore)
+    shutil.copytree(ROOT / "examples", dest / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "README.md", dest / "README.md")
+
+
+def test_docs_build_without_warnings(tmp_path):
+    for module in ["sphinx", "numpydoc", "sphinx_gallery", "myst_parser", "pydata_sphinx_theme"]:
+        pytest.importorskip(module)
+    # A copy of the sources, so that the build writes nothing into the checkout.
+    _copy_sources(tmp_path)
+    out = tmp_path / "html"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
+         "-D", "plot_gallery=0", "-d", str(tmp_path / "doctrees"), str(tmp_path / "docs"), str(out)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
+
+    pages = ["index", "getting_started", "user_guide", "model_selection", "datasets", "integrations",
+             "results", "api", "troubleshooting", "changelog", "auto_examples/index"]
+    for page in pages:
+        assert (out / f"{page}.html").is_file(), page
+    api = (out / "api.html").read_text(encoding="utf-8")
+    for modname in sorted(_expected_modules()):
+        for name in importlib.import_module(modname).__all__:
+            assert f'href="generated/{modname}.{name}.html' in api, f"{modname}.{name}"
+            assert (out / "generated" / f"{modname}.{name}.html").is_file()
+    for example in sorted((ROOT / "examples").glob("plot_*.py")):
+        assert (out / "auto_examples" / f"{example.stem}.html").is_file(), example.name
+    # Offline: no page loads an image, a script or a stylesheet from the network.
+    remote = re.compile(r"<(img|script|link)[^>]+(src|href)=\"(https?:)?//")
+    for html in out.rglob("*.html"):
+        match = remote.search(html.read_text(encoding="utf-8"))
+        assert match is None, f"{html.relative_to(out)} loads {match.group(0)!r}"
+    assert "jtt_stages.png" in (out / "user_guide.html").read_text(encoding="utf-8")
