@@ -1,5 +1,6 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
+import functools
 import time
 import warnings
 from numbers import Integral
@@ -26,8 +27,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_memory
 
 from ._stages import check_training_loss, fit_identifier, seeded_torch
-from .exceptions import EmptyErrorSetWarning
-from .utils._estimator_params import resolve_epochs_param, seed_random_states
+from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
+from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
 from .utils._upsampled_fit import fit_upsampled, resolve_upsampling
 from .utils._delegation import DelegatingClassifierMixin
@@ -224,8 +225,10 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 "was upsampled and the final model is plain ERM. Shorten T, lower the "
                 "learning rate or regularise the base estimator more.",
                 EmptyErrorSetWarning,
-                stacklevel=2,
+                stacklevel=3,  # fit is wrapped by scikit-learn's _fit_context
             )
+
+        self._warn_if_weak_identifier(base, y_encoded)
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
         start = time.perf_counter()
@@ -246,6 +249,22 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         check_training_loss(self.final_estimator_, stage="stage 2 (final model)")
         self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
         return self
+
+    def _warn_if_weak_identifier(self, base, y_encoded):
+        correct, majority_count = y_encoded.size - self.error_set_.size, np.bincount(y_encoded).max()
+        if correct < majority_count:
+            accuracy, majority = correct / y_encoded.size, majority_count / y_encoded.size
+            length = f"{self.epochs_param_}={self.T}" if self.T is not None else "its configured length"
+            warnings.warn(
+                f"Stage 1 classified {accuracy:.1%} of the training rows correctly, less than "
+                f"the {majority:.1%} of always predicting the majority class, so the error set "
+                f"is close to random. {type(base).__name__} with {length} probably stops far "
+                "too early (for libsvm-based estimators max_iter counts solver iterations, not "
+                "epochs): raise T, "
+                "pass T=None, or name another epochs_param.",
+                WeakIdentifierWarning,
+                stacklevel=4,
+            )
 
     def _stage_seeds(self):
         """Seeds for stage 1, stage 2 and the stage-2 shuffle; all None without random_state."""
@@ -284,9 +303,11 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
             raise ValueError(
                 f"JTTClassifier.fit got {sorted(fit_params)}; extra fit parameters reach the "
                 "base estimator only through metadata routing. Switch it on with "
-                "sklearn.set_config(enable_metadata_routing=True) and request them on the "
-                "base estimator, e.g. base.set_fit_request(sample_weight=True)."
+                "sklearn.set_config(enable_metadata_routing=True) and request each one on the "
+                "base estimator, e.g. base.set_fit_request(sample_weight=True). (group_labels "
+                "are for scorers only: JTTClassifier never needs them.)"
             )
+        _warn_if_rows_held_out(base)
         routed = (
             process_routing(self, "fit", **fit_params).base_estimator.fit if fit_params else {}
         )
@@ -345,3 +366,21 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         tags.non_deterministic = base_tags.non_deterministic
         return tags
 
+
+
+def _warn_if_rows_held_out(base):
+    """skorch's default train_split keeps 20% of the rows out of training, error rows included."""
+    net, prefix = find_skorch_net(base)
+    if net is None or net.train_split is None:
+        return
+    split = net.train_split
+    if isinstance(split, functools.partial) and getattr(split.func, "__name__", "") == "_make_split":
+        return  # skorch.helper.predefined_split: a separate validation set, every row trains
+    warnings.warn(
+        f"The base net's train_split ({split!r}) holds part of the training rows out of both "
+        "stages: those rows are never trained on, even when they are in the error set. JTT's "
+        "validation is the group-labelled split: set "
+        f"{prefix}train_split=None, or skorch.helper.predefined_split(valid_dataset).",
+        UserWarning,
+        stacklevel=5,
+    )

@@ -46,20 +46,25 @@ def fit_identifier(estimator, X, y, fit_params, seed):
 
 
 def check_training_loss(estimator, stage):
-    """Raise if a skorch net's training loss became NaN or infinite.
+    """Raise if a skorch net's training loss is NaN, infinite, or impossible for its criterion.
 
     A diverged net predicts one class everywhere; its error set would be
-    meaningless, so fail loudly instead of training on it.
+    meaningless, so fail loudly instead of training on it. A negative
+    ``NLLLoss`` means the module returns logits, not probabilities: the loss
+    then falls without bound while the net learns nothing.
     """
     net, _ = find_skorch_net(estimator)
     if net is None or not len(net.history):
         return
     losses = np.asarray(net.history[:, "train_loss"], dtype=float)
-    if not np.isfinite(losses).all():
-        epoch = int(np.flatnonzero(~np.isfinite(losses))[0]) + 1
+    nll = isinstance(getattr(net, "criterion_", None), torch.nn.NLLLoss)
+    bad = ~np.isfinite(losses) | ((losses < -1e-3) if nll else False)
+    if bad.any():
+        epoch = int(np.flatnonzero(bad)[0]) + 1
         raise ValueError(
-            f"The training loss of {stage} became {losses[epoch - 1]} at epoch {epoch}. "
-            "Lower the learning rate, scale the inputs, or check the criterion: "
-            "NeuralNetClassifier's default NLLLoss expects probabilities, so a module "
-            "that returns logits needs criterion=torch.nn.CrossEntropyLoss."
+            f"The training loss of {stage} became {losses[epoch - 1]:.4g} at epoch {epoch}. "
+            "Check the criterion: NeuralNetClassifier's default NLLLoss expects "
+            "probabilities, so a module that returns logits needs "
+            "criterion=torch.nn.CrossEntropyLoss. Otherwise lower the learning rate or "
+            "scale the inputs."
         )

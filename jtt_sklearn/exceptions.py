@@ -1,6 +1,6 @@
 """Warnings raised by jtt-sklearn."""
 
-__all__ = ["EmptyErrorSetWarning", "MissingGroupLabelsError"]
+__all__ = ["EmptyErrorSetWarning", "MissingGroupLabelsError", "WeakIdentifierWarning"]
 
 
 class EmptyErrorSetWarning(UserWarning):
@@ -21,4 +21,14 @@ class MissingGroupLabelsError(BaseException):
     their default) and carry on. A forgotten ``group_labels`` (or metadata
     routing switched off) is a setup mistake that would make every score
     NaN, so it must stop the search instead. Catch it by name.
+    """
+
+
+class WeakIdentifierWarning(UserWarning):
+    """Stage 1 is less accurate on the training set than always predicting the majority class.
+
+    Its error set is then close to a random half of the rows, not the hard
+    minority groups. Usually ``T`` is far too short for this estimator (for
+    libsvm-based estimators ``max_iter`` counts solver iterations, not
+    epochs): raise ``T``, pass ``T=None`` or name another ``epochs_param``.
     """

@@ -8,6 +8,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from jtt_sklearn import EmptyErrorSetWarning, JTTClassifier
+from jtt_sklearn.exceptions import WeakIdentifierWarning
 
 from ._nets import MLP, make_net
 
@@ -125,7 +126,8 @@ def test_empty_error_set_warns_and_final_model_is_erm():
 def test_error_set_covering_every_row_works():
     X, y = _row_id_data(n=20)
     clf = JTTClassifier(ScriptedClassifier(wrong_rows=list(range(20))), T=1, lambda_up=3)
-    clf.fit(X, y)
+    with pytest.warns(WeakIdentifierWarning, match="majority class"):
+        clf.fit(X, y)
     np.testing.assert_array_equal(clf.error_set_, np.arange(20))
     np.testing.assert_array_equal(clf.sample_multiplicity_, np.full(20, 3))
 
@@ -190,7 +192,8 @@ def test_skorch_sampler_respects_an_internal_validation_split():
 
     X, y = _skorch_data(n=100)
     net = make_net(module=RecordingMLP, max_epochs=1, lr=0.01, train_split=ValidSplit(5))
-    clf = JTTClassifier(net, T=1, lambda_up=4, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match="train_split=None"):
+        clf = JTTClassifier(net, T=1, lambda_up=4, random_state=0).fit(X, y)
     seen = np.concatenate(clf.final_estimator_.module_.seen)
     train_rows = np.unique(seen)
     assert train_rows.size == 80  # the 20 held-out rows are never trained on

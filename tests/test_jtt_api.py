@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -87,7 +88,7 @@ def test_nan_rejected_for_a_skorch_base_but_passed_to_a_base_that_takes_it(data)
     X, y = data
     X = X.copy()
     X[3, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="NaN.*impute"):
         JTTClassifier(make_net(max_epochs=1)).fit(X, y)
     clf = JTTClassifier(HistGradientBoostingClassifier(max_iter=10), T=2).fit(X, y)
     assert clf.predict(X).shape == (len(y),)
@@ -126,6 +127,12 @@ def test_dataframe_into_a_pipeline_that_selects_columns_by_name():
     )
     clf = JTTClassifier(pipe, T=2, lambda_up=4).fit(frame, y)
     assert clf.epochs_param_ == "logisticregression__max_iter"
+    # The final step takes the multiplicities as weights: no copy of the frame.
+    assert clf.upsampling_ == "sample_weight"
+    expected = make_pipeline(clone(pipe[0]), LogisticRegression()).fit(
+        frame, y, logisticregression__sample_weight=clf.sample_multiplicity_
+    )
+    np.testing.assert_allclose(clf.final_estimator_[-1].coef_, expected[-1].coef_, rtol=1e-6)
     assert clf.identifier_[-1].max_iter == 2
     np.testing.assert_array_equal(clf.feature_names_in_, ["age", "city", "noise"])
     assert clf.score(frame, y) > 0.8
@@ -333,3 +340,24 @@ def test_worst_group_checkpoint_on_the_final_net_only(data, tmp_path):
 
     best = max(history[:, "valid_worst_group"])
     assert worst_group_accuracy(y, clf.predict(X), group_labels=groups) == pytest.approx(best)
+
+
+def test_logits_into_nllloss_raise_even_when_the_loss_stays_finite(data):
+    # With a small learning rate the loss does not overflow; it just goes negative.
+    net = make_net(max_epochs=5, lr=1e-3, criterion=nn.NLLLoss, optimizer=torch.optim.Adam)
+    X, y = data
+    with pytest.raises(ValueError, match="CrossEntropyLoss"):
+        JTTClassifier(net, T=2).fit(X, y)
+
+
+def test_an_identifier_worse_than_the_majority_class_warns():
+    from sklearn.svm import SVC
+
+    from jtt_sklearn.exceptions import WeakIdentifierWarning
+
+    from jtt_sklearn.datasets import load_colored_digits
+
+    X, y, _ = load_colored_digits(random_state=0).train
+    # For SVC, max_iter counts solver iterations: one is no identification model at all.
+    with pytest.warns(WeakIdentifierWarning, match="T=None"):
+        JTTClassifier(SVC(), T=1).fit(X, y)

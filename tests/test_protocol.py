@@ -242,3 +242,27 @@ def test_refit_on_train_needs_best_params(routing):
     ).fit(X, y, group_labels=group_labels)
     with pytest.raises(ValueError, match="refit='<metric name>'"):
         refit_on_train(search, X_train, y_train)
+
+
+def test_tune_on_validation_says_who_needs_training_groups():
+    import numpy as np
+    import pytest
+    from sklearn.linear_model import LogisticRegression
+
+    from jtt_sklearn import JTTClassifier
+    from jtt_sklearn.baselines import GroupBalancedClassifier
+    from jtt_sklearn.model_selection import tune_on_validation
+
+    rng = np.random.RandomState(0)
+    X, X_val = rng.normal(size=(60, 2)), rng.normal(size=(40, 2))
+    y, y_val = (X[:, 0] > 0).astype(int), (X_val[:, 0] > 0).astype(int)
+    g, g_val = 2 * y + (X[:, 1] > 0), 2 * y_val + (X_val[:, 1] > 0)
+    with pytest.raises(ValueError, match="drop the argument"):
+        tune_on_validation(JTTClassifier(), {"lambda_up": [1, 5]}, X, y, X_val, y_val, g_val, train_group_labels=g)
+    with pytest.raises(ValueError, match="pass train_group_labels"):
+        tune_on_validation(GroupBalancedClassifier(LogisticRegression()), {}, X, y, X_val, y_val, g_val)
+    model, search = tune_on_validation(
+        GroupBalancedClassifier(LogisticRegression()), {"upsampling": ["auto"]}, X, y, X_val, y_val, g_val,
+        train_group_labels=g,
+    )
+    assert model.sample_multiplicity_.shape == (60,)

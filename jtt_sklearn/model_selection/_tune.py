@@ -1,5 +1,7 @@
 """The whole protocol in one call: search on validation, refit on the training rows."""
 
+import inspect
+
 import numpy as np
 from sklearn import config_context
 from sklearn.base import clone
@@ -70,6 +72,7 @@ def tune_on_validation(
     >>> search.best_params_
     {'lambda_up': 50}
     """
+    _check_train_group_labels(estimator, train_group_labels)
     with config_context(enable_metadata_routing=True):
         protocol = make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val)
         group_labels, fit_params = protocol.group_labels, {}
@@ -90,3 +93,20 @@ def tune_on_validation(
         ).fit(protocol.X, protocol.y, group_labels=group_labels)
         model = refit_on_train(search, X_train, y_train, **fit_params)
     return model, search
+
+
+def _check_train_group_labels(estimator, train_group_labels):
+    """Oracles need the training groups and the others must not get them; say so clearly."""
+    name = type(estimator).__name__
+    takes_groups = "group_labels" in inspect.signature(estimator.fit).parameters
+    if train_group_labels is not None and not takes_groups:
+        raise ValueError(
+            f"{name}.fit takes no group_labels, so train_group_labels has nowhere to go: it is "
+            "only for oracle baselines such as GroupDROClassifier. JTTClassifier needs no "
+            "training groups; drop the argument."
+        )
+    if train_group_labels is None and takes_groups:
+        raise ValueError(
+            f"{name} is an oracle baseline that trains on the groups of the training rows: "
+            "pass train_group_labels=<one group per training row>."
+        )

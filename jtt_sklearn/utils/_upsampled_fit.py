@@ -5,13 +5,15 @@ Three strategies, in order of preference:
 - ``"sampler"``: a skorch net (alone or as a Pipeline's final step) gets
   :class:`UpsamplingDataLoader` as ``iterator_train``; batches are drawn from
   the repeated, reshuffled indices each epoch.
-- ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` get the
-  integer multiplicities as weights (times any user weights).
+- ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` (or a
+  Pipeline whose final step does) get the integer multiplicities as weights
+  (times any user weights).
 - ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
 """
 
 import numpy as np
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 from torch.utils.data import DataLoader
 
@@ -27,7 +29,7 @@ def resolve_upsampling(estimator, upsampling="auto"):
     net, _ = find_skorch_net(estimator)
     supports = {
         "sampler": net is not None,
-        "sample_weight": has_fit_parameter(estimator, "sample_weight"),
+        "sample_weight": sample_weight_param(estimator) is not None,
         "index": True,
     }
     if upsampling == "auto":
@@ -35,7 +37,8 @@ def resolve_upsampling(estimator, upsampling="auto"):
     if not supports[upsampling]:
         reason = {
             "sampler": "it is not a skorch net nor a Pipeline ending in one",
-            "sample_weight": "its fit method has no sample_weight parameter",
+            "sample_weight": "its fit method has no sample_weight parameter (a Pipeline "
+            "takes one for its final step only with metadata routing off)",
         }[upsampling]
         raise ValueError(
             f"upsampling={upsampling!r} cannot be used with {type(estimator).__name__}: "
@@ -50,10 +53,11 @@ def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, random
         _install_upsampling_loader(estimator, multiplicity, random_state)
         return estimator.fit(X, y, **fit_params)
     if strategy == "sample_weight":
+        key = sample_weight_param(estimator)
         weights = multiplicity.astype(np.float64)
-        if fit_params.get("sample_weight") is not None:
-            weights = weights * np.asarray(fit_params["sample_weight"], dtype=np.float64)
-        return estimator.fit(X, y, **{**fit_params, "sample_weight": weights})
+        if fit_params.get(key) is not None:
+            weights = weights * np.asarray(fit_params[key], dtype=np.float64)
+        return estimator.fit(X, y, **{**fit_params, key: weights})
     if not is_array_data(X):
         raise ValueError(
             "upsampling='index' needs X to be an array, a DataFrame or a list; for dicts "
@@ -69,6 +73,24 @@ def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, random
         for key, value in fit_params.items()
     }
     return estimator.fit(_safe_indexing(X, rows), _safe_indexing(y, rows), **row_params)
+
+
+def sample_weight_param(estimator):
+    """The fit parameter that takes per-row weights: ``sample_weight``, ``step__sample_weight``, or None.
+
+    A Pipeline passes ``laststep__sample_weight`` on to its final estimator.
+    With metadata routing on, Pipelines only take routed parameters, so they
+    fall back to index copies.
+    """
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "sample_weight"
+    steps = getattr(estimator, "steps", None)
+    if steps and not _routing_enabled():
+        name, last = steps[-1]
+        inner = sample_weight_param(last)
+        if inner is not None:
+            return f"{name}__{inner}"
+    return None
 
 
 def _is_row_aligned(value, n_samples):

@@ -69,16 +69,25 @@ def check_X(X, *, allow_nan, accept_sparse, ensure_2d=False, estimator_name="JTT
     """
     if not is_array_data(X):
         return
-    check_array(
-        X,
-        accept_sparse=accept_sparse,
-        dtype=None,
-        ensure_2d=ensure_2d,
-        allow_nd=True,
-        ensure_all_finite="allow-nan" if allow_nan else True,
-        ensure_min_features=1 if getattr(X, "ndim", 2) >= 2 else 0,
-        estimator=estimator_name,
-    )
+    try:
+        check_array(
+            X,
+            accept_sparse=accept_sparse,
+            dtype=None,
+            ensure_2d=ensure_2d,
+            allow_nd=True,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+            ensure_min_features=1 if getattr(X, "ndim", 2) >= 2 else 0,
+            estimator=estimator_name,
+        )
+    except ValueError as error:
+        if "NaN" not in str(error) and "infinity" not in str(error):
+            raise
+        raise ValueError(
+            f"{error} The base estimator does not accept missing or infinite values: impute "
+            "them first (e.g. make_pipeline(SimpleImputer(), base)) or use a base that handles "
+            "NaN, such as HistGradientBoostingClassifier."
+        ) from error
 
 
 def check_targets(X, y):
@@ -101,7 +110,7 @@ def check_targets(X, y):
     n_classes = np.unique(y).shape[0]
     if n_classes < 2:
         raise ValueError(
-            f"y contains only one class ({np.unique(y)[0]!r}); a classifier needs at least "
+            f"y contains only one class ({np.unique(y)[0]}); a classifier needs at least "
             "two classes. Check that the training labels were loaded correctly."
         )
     return y
