@@ -228,3 +228,34 @@ def test_invalid_inputs_raise_at_initialize(data, kwargs, match):
     params.update(kwargs)
     with pytest.raises(ValueError, match=match):
         WorstGroupScoring(**params).initialize()
+
+
+def test_error_set_recorder_matches_jtt_error_sets_for_every_smaller_T():
+    """One 4-epoch run records the error sets of T=1..4; with a constant learning rate
+    they equal JTTClassifier's for each T, and recording does not change training."""
+    import torch
+    from skorch import NeuralNetClassifier
+
+    from jtt_sklearn import JTTClassifier
+    from jtt_sklearn.callbacks import ErrorSetRecorder
+
+    from ._nets import MLP
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 6)).astype(np.float32)
+    y = ((X[:, 0] + 0.8 * rng.normal(size=150)) > 0).astype(np.int64)
+
+    def net(**params):
+        return NeuralNetClassifier(MLP, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD,
+                                   lr=0.05, batch_size=32, max_epochs=4, train_split=None, verbose=0,
+                                   iterator_train__shuffle=True, **params)
+
+    recorder = ErrorSetRecorder(X, y)
+    long_run = JTTClassifier(net(), T=4, identifier_params={"callbacks": [recorder]}, random_state=0).fit(X, y)
+    plain = JTTClassifier(net(), T=4, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(long_run.error_set_, plain.error_set_)
+    assert sorted(recorder.error_sets_) == [1, 2, 3, 4]
+    assert long_run.identifier_.history[:, "error_set_size"] == [len(recorder.error_sets_[t]) for t in range(1, 5)]
+    for T in (1, 2, 3):
+        short = JTTClassifier(net(), T=T, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(recorder.error_sets_[T], short.error_set_)

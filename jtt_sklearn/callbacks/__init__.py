@@ -1,5 +1,6 @@
-"""skorch callbacks for choosing the epoch by worst-group validation accuracy."""
+"""skorch callbacks: worst-group validation accuracy per epoch, and per-epoch error sets."""
 
+from ._error_sets import ErrorSetRecorder
 from ._worst_group import WorstGroupScoring
 
-__all__ = ["WorstGroupScoring"]
+__all__ = ["ErrorSetRecorder", "WorstGroupScoring"]
