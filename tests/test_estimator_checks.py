@@ -2,6 +2,7 @@
 
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from jtt_sklearn import JTTClassifier
@@ -11,6 +12,12 @@ from ._nets import SizeOutputToClasses, make_net
 
 @parametrize_with_checks([JTTClassifier(LogisticRegression())])
 def test_sklearn_compatible_with_logistic_regression(estimator, check):
+    check(estimator)
+
+
+# A base without sample_weight exercises the index-copy upsampling (sparse formats, array-likes).
+@parametrize_with_checks([JTTClassifier(KNeighborsClassifier(), T=None)])
+def test_sklearn_compatible_with_a_base_without_sample_weight(estimator, check):
     check(estimator)
 
 

@@ -12,6 +12,7 @@ Three strategies, in order of preference:
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
@@ -63,6 +64,10 @@ def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, random
             "upsampling='index' needs X to be an array, a DataFrame or a list; for dicts "
             "of arrays or torch Datasets use a skorch net (upsampling='sampler')."
         )
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()  # coo, dia, bsr, dok cannot be indexed by rows
+    elif not hasattr(X, "__getitem__"):
+        X = np.asarray(X)  # array-likes that only implement __array__
     # Shuffled so that estimators which do not shuffle never see blocks of copies.
     rows = np.random.RandomState(random_state).permutation(
         np.repeat(np.arange(len(multiplicity)), multiplicity)
