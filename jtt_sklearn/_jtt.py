@@ -26,11 +26,11 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_memory
 
-from ._stages import check_training_loss, fit_identifier, seeded_torch
+from ._stages import fit_counted_rows, fit_identifier
 from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
 from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
-from .utils._upsampled_fit import fit_upsampled, resolve_upsampling
+from .utils._upsampled_fit import resolve_upsampling
 from .utils._delegation import DelegatingClassifierMixin
 from .utils._validation import check_targets, check_X, is_torch_dataset
 
@@ -235,18 +235,18 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.sample_multiplicity_ = upsampling_multiplicity(
             y_encoded.size, self.error_set_, self.lambda_up
         )
-        final = self._stage_estimator(base, final_seed, self.final_params)
-        with seeded_torch(final_seed):
-            self.final_estimator_ = fit_upsampled(
-                final,
-                X,
-                y_encoded,
-                self.sample_multiplicity_,
-                strategy=self.upsampling_,
-                fit_params=routed_fit_params,
-                random_state=shuffle_seed,
-            )
-        check_training_loss(self.final_estimator_, stage="stage 2 (final model)")
+        final = self._stage_estimator(base, None, self.final_params)
+        self.final_estimator_ = fit_counted_rows(
+            final,
+            X,
+            y_encoded,
+            self.sample_multiplicity_,
+            strategy=self.upsampling_,
+            fit_params=routed_fit_params,
+            seed=final_seed,
+            shuffle_seed=shuffle_seed,
+            stage="stage 2 (final model)",
+        )
         self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
         return self
 

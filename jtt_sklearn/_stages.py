@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .utils._estimator_params import find_skorch_net
+from .utils._estimator_params import find_skorch_net, seed_random_states
+from .utils._upsampled_fit import fit_upsampled
 
 
 @contextlib.contextmanager
@@ -43,6 +44,23 @@ def fit_identifier(estimator, X, y, fit_params, seed):
         check_training_loss(identifier, stage="stage 1 (identification)")
         predictions = np.asarray(identifier.predict(X)).reshape(-1)
     return identifier, predictions
+
+
+def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage):
+    """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times, seeded; check its loss.
+
+    JTT's stage 2 and the group-balanced baseline both train this way.
+    ``seed`` fills the estimator's unset ``random_state`` parameters and seeds
+    torch (in a forked RNG); ``shuffle_seed`` orders the upsampled rows.
+    """
+    if seed is not None:
+        seed_random_states(estimator, np.random.RandomState(seed))
+    with seeded_torch(seed):
+        fitted = fit_upsampled(
+            estimator, X, y, multiplicity, strategy=strategy, fit_params=fit_params, random_state=shuffle_seed
+        )
+    check_training_loss(fitted, stage=stage)
+    return fitted
 
 
 def check_training_loss(estimator, stage):

@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import get_tags
+from sklearn.utils import check_random_state, get_tags
 
 from ..utils._delegation import DelegatingClassifierMixin
 from ..utils._groups import UNKNOWN_GROUP
@@ -16,6 +16,12 @@ class GroupOracleMixin(DelegatingClassifierMixin):
 
     def _base_estimator(self):
         return self.base_estimator
+
+    def _fit_seed(self):
+        """One int seed derived from random_state, or None to leave every RNG unseeded."""
+        if self.random_state is None:
+            return None
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _check_fit_inputs(self, X, y, group_labels):
         """Validate X, y and the training groups; set classes_. Returns (encoded y, group ids)."""

@@ -2,11 +2,10 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods
+from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from .._stages import check_training_loss, seeded_torch
-from ..utils._estimator_params import seed_random_states
-from ..utils._upsampled_fit import fit_upsampled, resolve_upsampling
+from .._stages import fit_counted_rows
+from ..utils._upsampled_fit import resolve_upsampling
 from ._base import GroupOracleMixin
 
 
@@ -67,7 +66,7 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
 
     _parameter_constraints = {
         "base_estimator": [HasMethods(["fit", "predict"])],
-        "upsampling": [str],
+        "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
         "random_state": ["random_state"],
     }
 
@@ -96,18 +95,16 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         y_encoded, groups = self._check_fit_inputs(X, y, group_labels)
         self.sample_multiplicity_ = group_balancing_multiplicity(groups)
         estimator = clone(self.base_estimator)
-        seed = None if self.random_state is None else int(np.random.RandomState(self.random_state).randint(2**31 - 1))
-        if seed is not None:
-            seed_random_states(estimator, np.random.RandomState(seed))
-        with seeded_torch(seed):
-            self.estimator_ = fit_upsampled(
-                estimator,
-                X,
-                y_encoded,
-                self.sample_multiplicity_,
-                strategy=resolve_upsampling(estimator, self.upsampling),
-                fit_params={},
-                random_state=seed,
-            )
-        check_training_loss(self.estimator_, stage="the group-balanced model")
+        seed = self._fit_seed()
+        self.estimator_ = fit_counted_rows(
+            estimator,
+            X,
+            y_encoded,
+            self.sample_multiplicity_,
+            strategy=resolve_upsampling(estimator, self.upsampling),
+            fit_params={},
+            seed=seed,
+            shuffle_seed=seed,
+            stage="the group-balanced model",
+        )
         return self

@@ -133,8 +133,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{prefix}predict_nonlinearity": _softmax,
             }
         )
-        seed = None if self.random_state is None else int(np.random.RandomState(self.random_state).randint(2**31 - 1))
-        with seeded_torch(seed):
+        with seeded_torch(self._fit_seed()):
             self.estimator_ = estimator.fit(X, np.column_stack([y_encoded, groups]))
         check_training_loss(self.estimator_, stage="the Group DRO net")
         fitted_net, _ = find_skorch_net(self.estimator_)
