@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn._demo import make_demo_net
-from jtt_sklearn._stages import seeded_torch
+from jtt_sklearn.utils._seeding import seeded_torch
 from jtt_sklearn.baselines import GroupBalancedClassifier, GroupDROClassifier
 from jtt_sklearn.model_selection import tune_on_validation
 

@@ -13,7 +13,7 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from ._jtt import JTTClassifier
-from ._stages import seeded_torch
+from .utils._seeding import seeded_torch
 from .baselines import GroupDROClassifier
 from .datasets import load_colored_digits
 from .metrics import group_accuracies

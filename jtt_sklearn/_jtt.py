@@ -1,6 +1,7 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
 import functools
+import os
 import time
 import warnings
 from numbers import Integral
@@ -26,12 +27,13 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_memory
 
-from ._stages import fit_counted_rows, fit_identifier
+from ._stages import fit_counted_rows, fit_identifier, fit_identifier_run, rewind_identifier
 from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
 from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
 from .utils._upsampled_fit import resolve_upsampling
 from .utils._delegation import DelegatingClassifierMixin
+from .utils._t_grid import check_T_grid
 from .utils._validation import check_targets, check_X, is_torch_dataset
 
 
@@ -83,7 +85,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         (:class:`~jtt_sklearn.callbacks.WorstGroupScoring` with
         ``Checkpoint``): on the identification net they would change the
         error set. ``T`` sets the identification model's training length.
-    memory : str, joblib.Memory or None, default=None
+    memory : str, path-like, joblib.Memory or None, default=None
         Caches stage 1, as ``Pipeline(memory=...)`` caches transformers: a
         directory path or a :class:`joblib.Memory`. The key is the stage-1
         estimator's parameters (including ``T`` and its seed), the data and
@@ -92,6 +94,16 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         and a crash in stage 2 keeps stage 1's work. Set ``random_state`` for
         hits: without it a cached stage 1 is reused as is. A torch Dataset is
         keyed by the object, not by the files it reads.
+    T_grid : list of int or None, default=None
+        For searches over ``T`` with a skorch net: stage 1 trains once for
+        ``max(T_grid)`` epochs and records the error set and weights after
+        each epoch in ``T_grid``; ``T`` (which must be in ``T_grid``) picks
+        one. With ``memory``, that run is cached, so a search over ``T`` and
+        ``lambda_up`` trains one identification net per fold. The result
+        equals a ``T``-epoch run when nothing in stage 1 depends on
+        ``max_epochs`` (a schedule sized by it does; such callbacks, and
+        ones that stop early or reload weights, raise an error). Costs a
+        CPU copy of the weights per ``T_grid`` entry.
     random_state : int, RandomState instance or None, default=None
         Seeds both stages: unset ``random_state`` parameters of the base
         estimator, torch (inside a forked RNG, so the global torch RNG is left
@@ -152,7 +164,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
         "identifier_params": [None, dict],
         "final_params": [None, dict],
-        "memory": [None, str, HasMethods(["cache"])],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "T_grid": [None, "array-like"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -168,6 +181,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         identifier_params=None,
         final_params=None,
         memory=None,
+        T_grid=None,
         random_state=None,
         verbose=0,
     ):
@@ -179,6 +193,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.identifier_params = identifier_params
         self.final_params = final_params
         self.memory = memory
+        self.T_grid = T_grid
         self.random_state = random_state
         self.verbose = verbose
 
@@ -213,11 +228,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = time.perf_counter()
-        identifier = self._stage_estimator(base, identify_seed, self.identifier_params, T=self.T)
-        self.identifier_, predicted = check_memory(self.memory).cache(fit_identifier)(
-            identifier, X, y_encoded, routed_fit_params, identify_seed
-        )
-        self.error_set_ = np.flatnonzero(predicted != y_encoded).astype(np.int64)
+        self.identifier_, self.error_set_ = self._fit_identifier(base, X, y_encoded, routed_fit_params, identify_seed)
         self._log("stage 1", start, f"{self.error_set_.size} of {y_encoded.size} rows misclassified")
         if self.error_set_.size == 0:
             warnings.warn(
@@ -249,6 +260,27 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         )
         self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
         return self
+
+    def _fit_identifier(self, base, X, y, fit_params, seed):
+        """Stage 1 (cached with memory); with T_grid, one max(T_grid)-epoch run serves every T."""
+        memory = os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory
+        cache = check_memory(memory).cache
+        identifier = self._stage_estimator(base, seed, self.identifier_params, T=self.T)
+        if self.T_grid is None:
+            identifier, predicted = cache(fit_identifier)(identifier, X, y, fit_params, seed)
+            return identifier, np.flatnonzero(predicted != y).astype(np.int64)
+        epochs = check_T_grid(identifier, self.T, self.T_grid, self.epochs_param_)
+        if self.memory is None:
+            warnings.warn(
+                "T_grid without memory trains stage 1 for max(T_grid) epochs in every fit and "
+                "shares nothing between fits. Pass memory=<directory> so that a search reuses "
+                "one identification run per fold.",
+                UserWarning,
+                stacklevel=4,
+            )
+        identifier.set_params(**{self.epochs_param_: epochs[-1]})
+        identifier, error_sets, weights = cache(fit_identifier_run)(identifier, X, y, fit_params, seed, epochs)
+        return rewind_identifier(identifier, weights[self.T], self.T), error_sets[self.T].astype(np.int64)
 
     def _warn_if_weak_identifier(self, base, y_encoded):
         correct, majority_count = y_encoded.size - self.error_set_.size, np.bincount(y_encoded).max()

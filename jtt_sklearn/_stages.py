@@ -1,26 +1,15 @@
 """The work of each JTT stage, as plain functions (stage 1 is cached through joblib.Memory)."""
 
-import contextlib
 import warnings
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from .callbacks._error_sets import ErrorSetRecorder
 from .utils._estimator_params import find_skorch_net, seed_random_states
+from .utils._seeding import seeded_torch
 from .utils._upsampled_fit import fit_upsampled
-
-
-@contextlib.contextmanager
-def seeded_torch(seed):
-    """Seed torch inside a forked RNG so the caller's global torch RNG is left as it was."""
-    if seed is None:
-        yield
-        return
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 def fit_identifier(estimator, X, y, fit_params, seed):
@@ -44,6 +33,63 @@ def fit_identifier(estimator, X, y, fit_params, seed):
         check_training_loss(identifier, stage="stage 1 (identification)")
         predictions = np.asarray(identifier.predict(X)).reshape(-1)
     return identifier, predictions
+
+
+# Name of the ErrorSetRecorder that a T_grid run adds to the identification net's callbacks.
+RECORDER_NAME = "jtt_error_sets"
+
+
+def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
+    """Stage 1 for every T in ``epochs`` at once: one run of ``max(epochs)`` epochs.
+
+    ``estimator`` is (or ends in) a skorch net set to ``max(epochs)`` epochs.
+    After each epoch in ``epochs`` it records the error set and a copy of the
+    weights. The last recording must equal the finished net's own error set:
+    otherwise something changed the weights after the last epoch (a callback
+    that loads the best epoch), and the recordings would not describe shorter
+    runs.
+
+    Returns
+    -------
+    identifier : estimator
+        The estimator after ``max(epochs)`` epochs.
+    error_sets : dict of int to ndarray
+        Sorted indices of the misclassified rows after each epoch in ``epochs``.
+    weights : dict of int to dict
+        ``{epoch: {module name: state_dict}}`` after each epoch in ``epochs``.
+    """
+    net, prefix = find_skorch_net(estimator)
+    callbacks = [*(net.callbacks or []), (RECORDER_NAME, ErrorSetRecorder(epochs=list(epochs), keep_weights=True))]
+    estimator.set_params(**{f"{prefix}callbacks": callbacks})
+    identifier, predicted = fit_identifier(estimator, X, y, fit_params, seed)
+    recorder = dict(find_skorch_net(identifier)[0].callbacks_)[RECORDER_NAME]
+    error_sets, weights = recorder.error_sets_, recorder.weights_
+    recorder.weights_ = {}  # the caller keeps the one it needs; the net should not hold all of them
+    missing = sorted(set(epochs) - set(error_sets))
+    if missing:
+        raise ValueError(
+            f"Stage 1 stopped after epoch {len(find_skorch_net(identifier)[0].history)}, before "
+            f"epoch(s) {missing} of T_grid (an EarlyStopping callback?). T_grid needs an "
+            "identification run that trains every epoch up to max(T_grid): remove the callback "
+            "from the identification net (pass the final net's callbacks in final_params)."
+        )
+    if not np.array_equal(error_sets[max(epochs)], np.flatnonzero(predicted != y)):
+        raise ValueError(
+            "The identification net's weights changed after its last epoch (a callback that "
+            "loads a checkpoint or the best epoch at the end of training?), so the error sets "
+            "recorded during the run do not describe shorter runs. Remove that callback from the "
+            "identification net (pass it in final_params), or drop T_grid."
+        )
+    return identifier, error_sets, weights
+
+
+def rewind_identifier(identifier, weights, epoch):
+    """Load the weights recorded after ``epoch`` into the fitted net; keep its history up to there."""
+    net, _ = find_skorch_net(identifier)
+    for name, state in weights.items():
+        getattr(net, name + "_").load_state_dict(state)
+    del net.history[epoch:]
+    return identifier
 
 
 def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage):

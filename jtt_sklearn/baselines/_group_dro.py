@@ -8,7 +8,8 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from torch import nn
 from numbers import Real
 
-from .._stages import check_training_loss, seeded_torch
+from .._stages import check_training_loss
+from ..utils._seeding import seeded_torch
 from ..utils._estimator_params import find_skorch_net
 from ._base import GroupOracleMixin
 

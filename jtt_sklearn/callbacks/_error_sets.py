@@ -3,36 +3,44 @@
 import numpy as np
 from skorch.callbacks import Callback
 
-from .._stages import seeded_torch
+from ..utils._seeding import seeded_torch
 
 
 class ErrorSetRecorder(Callback):
-    """After every epoch, predict the training rows and record which are misclassified.
+    """After chosen epochs, predict the training rows and record which are misclassified.
 
     One identification run of ``max(T)`` epochs with this callback shows the
     error set of every smaller ``T`` (``error_sets_[T]``) and its size per
-    epoch in the history (``error_set_size``): a cheap way to see how the
-    error set changes with ``T`` before a search. The prediction pass is
-    batched, without gradients and in eval mode, like JTTClassifier's, and
-    runs in a forked torch RNG so it does not change the training run.
+    epoch in the history (``error_set_size``). JTTClassifier uses it for
+    ``T_grid``. The prediction pass is batched, without gradients and in eval
+    mode, like JTTClassifier's, and runs in a forked torch RNG so it does not
+    change the training run.
 
     The error set after epoch ``t`` of a longer run equals that of a
     ``t``-epoch run only when nothing in training depends on ``max_epochs``
     (a learning-rate schedule sized by it, such as the linear schedule of
-    BERT fine-tuning, breaks that). For this reason JTTClassifier does not
-    substitute one for the other on its own.
+    BERT fine-tuning, breaks that).
 
     Parameters
     ----------
-    X : array-like, dict or torch Dataset
-        The training inputs, as the net takes them.
-    y : array-like of shape (n_samples,)
+    X : array-like, dict, torch Dataset or None, default=None
+        The rows to predict, as the net takes them. ``None`` means the data
+        passed to ``fit`` (then ``y`` is the ``y`` passed to ``fit``); they
+        are held only while the net trains, never stored.
+    y : array-like of shape (n_samples,) or None, default=None
         Their labels, encoded as the net's targets (0..n_classes-1).
+    epochs : list of int or None, default=None
+        The epochs after which to record; ``None`` records after every one.
+    keep_weights : bool, default=False
+        Also keep a CPU copy of every module's weights after each recorded
+        epoch in ``weights_`` (memory: one model per recorded epoch).
 
     Attributes
     ----------
     error_sets_ : dict of int to ndarray
         ``{epoch: sorted indices of misclassified rows}``.
+    weights_ : dict of int to dict
+        ``{epoch: {module name: state_dict}}``, only with ``keep_weights``.
 
     Examples
     --------
@@ -49,20 +57,48 @@ class ErrorSetRecorder(Callback):
     [1, 2, 3]
     """
 
-    def __init__(self, X, y):
+    def __init__(self, X=None, y=None, *, epochs=None, keep_weights=False):
         self.X = X
         self.y = y
+        self.epochs = epochs
+        self.keep_weights = keep_weights
 
     def initialize(self):
+        if (self.X is None) != (self.y is None):
+            raise ValueError(
+                "ErrorSetRecorder needs both X and y, or neither (then it uses the data passed "
+                "to fit)."
+            )
         self.error_sets_ = {}
-        self.y_ = np.asarray(self.y).reshape(-1)
+        self.weights_ = {}
+        self._fit_data = None
         return self
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.X is None:
+            if y is None:
+                raise ValueError(
+                    "ErrorSetRecorder() without X and y compares predictions with the y passed to "
+                    "fit, but fit got y=None. Pass ErrorSetRecorder(X, y)."
+                )
+            self._fit_data = (X, y)
+
+    def on_train_end(self, net, **kwargs):
+        self._fit_data = None  # never keep (or pickle) the training data
+
     def on_epoch_end(self, net, **kwargs):
-        seed = int(np.random.RandomState(len(net.history)).randint(2**31 - 1))
-        with seeded_torch(seed):  # forked: the training run's RNG stream is untouched
-            predictions = np.asarray(net.predict(self.X)).reshape(-1)
-        errors = np.flatnonzero(predictions != self.y_)
         epoch = len(net.history)
+        if self.epochs is not None and epoch not in self.epochs:
+            return
+        X, y = (self.X, self.y) if self.X is not None else self._fit_data
+        seed = int(np.random.RandomState(epoch).randint(2**31 - 1))
+        with seeded_torch(seed):  # forked: the training run's RNG stream is untouched
+            predictions = np.asarray(net.predict(X)).reshape(-1)
+        errors = np.flatnonzero(predictions != np.asarray(y).reshape(-1))
         self.error_sets_[epoch] = errors
         net.history.record("error_set_size", int(errors.size))
+        if self.keep_weights:
+            self.weights_[epoch] = {
+                name: {key: value.detach().to("cpu", copy=True) for key, value in getattr(net, name + "_").state_dict().items()}
+                for name in net._modules or ["module"]
+            }

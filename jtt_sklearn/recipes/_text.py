@@ -61,6 +61,9 @@ class LinearSchedule(Callback):
         Share of all steps spent warming up.
     """
 
+    # The schedule's length is read from max_epochs: a longer run is not a shorter one continued.
+    sized_by_max_epochs = True
+
     def __init__(self, warmup_ratio=0.0):
         self.warmup_ratio = warmup_ratio
 

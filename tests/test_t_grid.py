@@ -1,0 +1,156 @@
+"""JTTClassifier(T_grid=...): one identification run of max(T_grid) epochs serves every T in it."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from joblib import Memory
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping
+
+import jtt_sklearn._jtt as jtt_module
+import jtt_sklearn._stages as stages
+from jtt_sklearn import JTTClassifier
+from jtt_sklearn.callbacks import ErrorSetRecorder
+from jtt_sklearn.recipes import LinearSchedule
+from jtt_sklearn.utils._estimator_params import find_skorch_net
+
+from ._nets import MLP
+
+
+@pytest.fixture
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 6)).astype(np.float32)
+    y = ((X[:, 0] + 0.8 * rng.normal(size=150)) > 0).astype(np.int64)
+    return X, y
+
+
+def make_net(**params):
+    defaults = dict(criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.05, batch_size=32,
+                    max_epochs=3, train_split=None, verbose=0, iterator_train__shuffle=True)
+    return NeuralNetClassifier(MLP, **{**defaults, **params})
+
+
+@pytest.fixture
+def count_runs(monkeypatch):
+    """Count identification trainings (stage 1 runs, with or without T_grid)."""
+    runs = []
+    original = stages.fit_identifier
+
+    def counted(estimator, *args, **kwargs):
+        runs.append(estimator.get_params()[find_skorch_net(estimator)[1] + "max_epochs"])
+        return original(estimator, *args, **kwargs)
+
+    monkeypatch.setattr(stages, "fit_identifier", counted)  # called by the T_grid run
+    monkeypatch.setattr(jtt_module, "fit_identifier", counted)
+    return runs
+
+
+@pytest.mark.parametrize("pipeline", [False, True], ids=["net", "pipeline"])
+def test_one_run_serves_every_T_exactly_as_separate_runs(data, tmp_path, count_runs, pipeline):
+    X, y = data
+
+    def base():
+        return make_pipeline(StandardScaler(), make_net()) if pipeline else make_net()
+
+    for T in (1, 2, 4):
+        shared = JTTClassifier(base(), T=T, lambda_up=5, T_grid=[4, 1, 2], memory=tmp_path, random_state=0).fit(X, y)
+        alone = JTTClassifier(base(), T=T, lambda_up=5, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(shared.error_set_, alone.error_set_)
+        # identifier_ is the net after epoch T, with T epochs of history
+        np.testing.assert_array_equal(shared.identifier_.predict_proba(X), alone.identifier_.predict_proba(X))
+        net = shared.identifier_[-1] if pipeline else shared.identifier_
+        assert len(net.history) == T
+        np.testing.assert_array_equal(shared.predict_proba(X), alone.predict_proba(X))
+    # one 4-epoch run for the three fits that shared it, then one run per separate fit
+    assert count_runs == [4, 1, 2, 4]
+
+
+def test_grid_search_with_T_grid_matches_the_naive_search(data, tmp_path, count_runs):
+    X, y = data
+    grid = {"T": [1, 3], "lambda_up": [1, 10]}
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    naive = GridSearchCV(JTTClassifier(make_net(), random_state=0), grid, cv=cv).fit(X, y)
+    naive_runs = len(count_runs)
+    count_runs.clear()
+    shared = GridSearchCV(
+        JTTClassifier(make_net(), T_grid=[1, 3], memory=Memory(tmp_path, verbose=0), random_state=0), grid, cv=cv
+    ).fit(X, y)
+    assert naive_runs == 4 * 2 + 1
+    assert len(count_runs) == 2 + 1  # one per fold, plus the refit
+    assert naive.best_params_ == shared.best_params_
+    np.testing.assert_array_equal(naive.cv_results_["mean_test_score"], shared.cv_results_["mean_test_score"])
+
+
+def test_T_grid_without_memory_warns_that_nothing_is_shared(data):
+    X, y = data
+    with pytest.warns(UserWarning, match="T_grid without memory"):
+        JTTClassifier(make_net(), T=1, T_grid=[1, 2], random_state=0).fit(X, y)
+
+
+class NegateWeightsAtEnd(Callback):
+    """Changes the weights after the last epoch, as loading a checkpoint would."""
+
+    def on_train_end(self, net, **kwargs):
+        with torch.no_grad():
+            for param in net.module_.parameters():
+                param.neg_()
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(T=3, T_grid=[1, 2]), "T=3 is not in T_grid"),
+        (dict(T=None, T_grid=[1, 2]), "T=None is not in T_grid"),
+        (dict(T=1, T_grid=[]), "non-empty list of positive ints"),
+        (dict(T=1, T_grid=[1, 0]), "non-empty list of positive ints"),
+        (dict(T=1, T_grid=[1, 2.5]), "non-empty list of positive ints"),
+        (dict(T=1, T_grid=[1, 2], epochs_param="lr"), "use epochs_param='auto'"),
+        (dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": [LinearSchedule()]}), "depend on max_epochs"),
+        (dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": "disable"}), "callbacks='disable'"),
+        (dict(T=1, T_grid=[1, 3], identifier_params={"callbacks": [EarlyStopping(monitor="train_loss", patience=0, threshold=10.0)]}),
+         "stopped after epoch"),
+        (dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": [NegateWeightsAtEnd()]}), "weights changed after"),
+    ],
+)
+def test_T_grid_refuses_runs_that_do_not_stand_for_shorter_ones(data, tmp_path, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        JTTClassifier(make_net(), memory=tmp_path, random_state=0, **params).fit(X, y)
+
+
+def test_T_grid_needs_a_skorch_net(data, tmp_path):
+    X, y = data
+    clf = JTTClassifier(LogisticRegression(), T=1, T_grid=[1, 2], memory=tmp_path)
+    with pytest.raises(ValueError, match="T_grid needs a skorch net"):
+        clf.fit(X, y)
+
+
+def test_recorder_without_data_uses_the_fit_data_and_never_keeps_it(data):
+    X, y = data
+    recorder = ErrorSetRecorder(epochs=[1, 3], keep_weights=True)
+    net = make_net(callbacks=[("rec", recorder)]).fit(X, y)
+    assert sorted(recorder.error_sets_) == [1, 3]
+    np.testing.assert_array_equal(recorder.error_sets_[3], np.flatnonzero(net.predict(X) != y))
+    assert sorted(recorder.weights_) == [1, 3]
+    assert recorder.weights_[3]["module"].keys() == net.module_.state_dict().keys()
+    assert recorder._fit_data is None
+    assert X.nbytes > 0 and pickle.dumps(recorder).find(X.tobytes()[:64]) == -1
+    with pytest.raises(ValueError, match="both X and y"):
+        make_net(callbacks=[ErrorSetRecorder(X=X)]).fit(X, y)
+
+
+def test_recorder_without_data_needs_y_at_fit(data):
+    X, y = data
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="fit got y=None"):
+            make_net(callbacks=[ErrorSetRecorder()]).fit(dataset, None)
