@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from jtt_sklearn import JTTClassifier
-from jtt_sklearn._demo import make_demo_net
+from jtt_sklearn.recipes import make_tabular_net
 from jtt_sklearn.utils._seeding import seeded_torch
 from jtt_sklearn.baselines import GroupBalancedClassifier, GroupDROClassifier
 from jtt_sklearn.model_selection import tune_on_validation
@@ -71,7 +71,7 @@ SETTINGS = {
 
 
 def _net(n_features, settings, epochs):
-    net = make_demo_net(n_features, epochs)
+    net = make_tabular_net(n_features, max_epochs=epochs)
     net.set_params(batch_size=settings["batch_size"])
     return make_pipeline(StandardScaler(), net) if settings.get("scale") else net
 

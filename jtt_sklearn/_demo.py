@@ -7,10 +7,7 @@ group-labelled validation split; training never sees a group label.
 import time
 
 import numpy as np
-import torch
 from sklearn.base import clone
-from skorch import NeuralNetClassifier
-from torch import nn
 
 from ._jtt import JTTClassifier
 from .utils._seeding import seeded_torch
@@ -18,36 +15,10 @@ from .baselines import GroupDROClassifier
 from .datasets import load_colored_digits
 from .metrics import group_accuracies
 from .model_selection import tune_on_validation
+from .recipes import make_tabular_net
 
 JTT_GRID = {"T": [1, 5], "lambda_up": [5, 20, 50]}
 GROUP_DRO_GRID = {"eta": [0.01, 0.1, 1.0]}
-
-
-class DemoMLP(nn.Module):
-    """Two-layer perceptron returning logits."""
-
-    def __init__(self, n_features=128, n_classes=2, hidden=64):
-        super().__init__()
-        self.layers = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
-
-    def forward(self, X):
-        return self.layers(X)
-
-
-def make_demo_net(n_features, max_epochs=30, random_state=0):
-    """The skorch net shared by every method of the demo."""
-    return NeuralNetClassifier(
-        DemoMLP,
-        module__n_features=n_features,
-        criterion=nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        batch_size=64,
-        max_epochs=max_epochs,
-        iterator_train__shuffle=True,
-        train_split=None,  # JTT needs every training row; validation is the group-labelled split
-        verbose=0,
-    )
 
 
 def run_demo(*, max_epochs=30, random_state=0, plot_path="jtt_demo.png", verbose=True, out=print):
@@ -81,7 +52,7 @@ def run_demo(*, max_epochs=30, random_state=0, plot_path="jtt_demo.png", verbose
     """
     data = load_colored_digits(random_state=random_state)
     (X_train, y_train, g_train), (X_val, y_val, g_val), (X_test, y_test, g_test) = data
-    net = make_demo_net(X_train.shape[1], max_epochs)
+    net = make_tabular_net(X_train.shape[1], max_epochs=max_epochs)
     out(f"Data: {data.name}, {len(y_train)} training rows (no group labels for JTT), "
         f"{len(y_val)} validation and {len(y_test)} test rows with groups.")
     out("Training groups: " + ", ".join(

@@ -1,19 +1,22 @@
-"""Ready-made base estimators for JTTClassifier: torchvision and transformers nets, the paper's settings.
+"""Ready-made base estimators for JTTClassifier: tabular, torchvision and transformers nets, the paper's settings.
 
 Nothing here downloads: pretrained weights come from files or directories you supply.
 """
 
 from ._paper import PAPER_SETTINGS, make_paper_jtt, report_paper_run, run_paper_setting
 from ._text import HuggingfaceSequenceClassifier, LinearSchedule, join_sentence_pairs, make_text_pipeline
+from ._tabular import TabularMLP, make_tabular_net
 from ._vision import TorchvisionClassifier, make_vision_net
 
 __all__ = [
     "HuggingfaceSequenceClassifier",
     "LinearSchedule",
     "PAPER_SETTINGS",
+    "TabularMLP",
     "TorchvisionClassifier",
     "join_sentence_pairs",
     "make_paper_jtt",
+    "make_tabular_net",
     "make_text_pipeline",
     "make_vision_net",
     "report_paper_run",
