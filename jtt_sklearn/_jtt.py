@@ -27,7 +27,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_memory
 
-from ._stages import fit_counted_rows, fit_identifier, fit_identifier_run, rewind_identifier
+from ._stages import CacheKeyData, fit_counted_rows, fit_identifier, fit_identifier_run, rewind_identifier
 from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
 from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
@@ -99,11 +99,13 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         ``max(T_grid)`` epochs and records the error set and weights after
         each epoch in ``T_grid``; ``T`` (which must be in ``T_grid``) picks
         one. With ``memory``, that run is cached, so a search over ``T`` and
-        ``lambda_up`` trains one identification net per fold. The result
-        equals a ``T``-epoch run when nothing in stage 1 depends on
-        ``max_epochs`` (a schedule sized by it does; such callbacks, and
-        ones that stop early or reload weights, raise an error). Costs a
-        CPU copy of the weights per ``T_grid`` entry.
+        ``lambda_up`` trains one identification net per fold. The error set
+        and ``identifier_`` (weights, history and ``max_epochs``) equal those
+        of a ``T``-epoch run when nothing in stage 1 depends on
+        ``max_epochs``; callbacks sized by it, early stopping and
+        ``load_best=True`` raise an error instead. ``identifier_`` keeps the
+        optimizer state of the last epoch. Costs a CPU copy of the weights
+        per ``T_grid`` entry.
     random_state : int, RandomState instance or None, default=None
         Seeds both stages: unset ``random_state`` parameters of the base
         estimator, torch (inside a forked RNG, so the global torch RNG is left
@@ -267,7 +269,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         cache = check_memory(memory).cache
         identifier = self._stage_estimator(base, seed, self.identifier_params, T=self.T)
         if self.T_grid is None:
-            identifier, predicted = cache(fit_identifier)(identifier, X, y, fit_params, seed)
+            identifier, predicted = cache(fit_identifier)(identifier, CacheKeyData(X), y, fit_params, seed)
             return identifier, np.flatnonzero(predicted != y).astype(np.int64)
         epochs = check_T_grid(identifier, self.T, self.T_grid, self.epochs_param_)
         if self.memory is None:
@@ -279,8 +281,9 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 stacklevel=4,
             )
         identifier.set_params(**{self.epochs_param_: epochs[-1]})
-        identifier, error_sets, weights = cache(fit_identifier_run)(identifier, X, y, fit_params, seed, epochs)
-        return rewind_identifier(identifier, weights[self.T], self.T), error_sets[self.T].astype(np.int64)
+        identifier, error_sets, weights = cache(fit_identifier_run)(identifier, CacheKeyData(X), y, fit_params, seed, epochs)
+        identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_)
+        return identifier, error_sets[self.T].astype(np.int64)
 
     def _warn_if_weak_identifier(self, base, y_encoded):
         correct, majority_count = y_encoded.size - self.error_set_.size, np.bincount(y_encoded).max()

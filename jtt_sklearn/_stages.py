@@ -12,7 +12,7 @@ from .utils._seeding import seeded_torch
 from .utils._upsampled_fit import fit_upsampled
 
 
-def fit_identifier(estimator, X, y, fit_params, seed):
+def fit_identifier(estimator, X, y, fit_params, seed, predict=True):
     """Stage 1: fit ``estimator`` by ERM and predict the training set once.
 
     ``estimator`` is already cloned and set to train for ``T`` epochs. Its
@@ -23,15 +23,16 @@ def fit_identifier(estimator, X, y, fit_params, seed):
     -------
     identifier : estimator
         The fitted estimator.
-    predictions : ndarray of shape (n_samples,)
-        Its predictions on the training rows.
+    predictions : ndarray of shape (n_samples,) or None
+        Its predictions on the training rows (None when ``predict`` is false).
     """
+    X = unwrap(X)
     with seeded_torch(seed), warnings.catch_warnings():
         # Stage 1 stops early on purpose; a ConvergenceWarning is expected, not a problem.
         warnings.simplefilter("ignore", ConvergenceWarning)
         identifier = estimator.fit(X, y, **fit_params)
         check_training_loss(identifier, stage="stage 1 (identification)")
-        predictions = np.asarray(identifier.predict(X)).reshape(-1)
+        predictions = np.asarray(identifier.predict(X)).reshape(-1) if predict else None
     return identifier, predictions
 
 
@@ -44,10 +45,10 @@ def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
 
     ``estimator`` is (or ends in) a skorch net set to ``max(epochs)`` epochs.
     After each epoch in ``epochs`` it records the error set and a copy of the
-    weights. The last recording must equal the finished net's own error set:
-    otherwise something changed the weights after the last epoch (a callback
-    that loads the best epoch), and the recordings would not describe shorter
-    runs.
+    weights. The finished net must still hold the weights of the last
+    recording: otherwise something changed them after the last epoch (a
+    callback that loads the best epoch), and the recordings would not
+    describe shorter runs.
 
     Returns
     -------
@@ -58,38 +59,78 @@ def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
     weights : dict of int to dict
         ``{epoch: {module name: state_dict}}`` after each epoch in ``epochs``.
     """
+    X = unwrap(X)
     net, prefix = find_skorch_net(estimator)
     callbacks = [*(net.callbacks or []), (RECORDER_NAME, ErrorSetRecorder(epochs=list(epochs), keep_weights=True))]
     estimator.set_params(**{f"{prefix}callbacks": callbacks})
-    identifier, predicted = fit_identifier(estimator, X, y, fit_params, seed)
-    recorder = dict(find_skorch_net(identifier)[0].callbacks_)[RECORDER_NAME]
+    identifier, _ = fit_identifier(estimator, X, y, fit_params, seed, predict=False)
+    net = find_skorch_net(identifier)[0]
+    recorder = dict(net.callbacks_)[RECORDER_NAME]
     error_sets, weights = recorder.error_sets_, recorder.weights_
     recorder.weights_ = {}  # the caller keeps the one it needs; the net should not hold all of them
     missing = sorted(set(epochs) - set(error_sets))
     if missing:
         raise ValueError(
-            f"Stage 1 stopped after epoch {len(find_skorch_net(identifier)[0].history)}, before "
-            f"epoch(s) {missing} of T_grid (an EarlyStopping callback?). T_grid needs an "
-            "identification run that trains every epoch up to max(T_grid): remove the callback "
-            "from the identification net (pass the final net's callbacks in final_params)."
+            f"Stage 1 stopped at epoch {len(net.history)} without recording epoch(s) {missing} of "
+            "T_grid (a callback that stops training early?). T_grid needs an identification run "
+            "that trains every epoch up to max(T_grid): remove that callback from the "
+            "identification net (give it to the final net with final_params)."
         )
-    if not np.array_equal(error_sets[max(epochs)], np.flatnonzero(predicted != y)):
+    if not _same_weights(net, weights[max(epochs)]):
         raise ValueError(
             "The identification net's weights changed after its last epoch (a callback that "
-            "loads a checkpoint or the best epoch at the end of training?), so the error sets "
+            "loads a checkpoint or the best epoch at the end of training?), so the weights "
             "recorded during the run do not describe shorter runs. Remove that callback from the "
-            "identification net (pass it in final_params), or drop T_grid."
+            "identification net (give it to the final net with final_params), or drop T_grid."
         )
     return identifier, error_sets, weights
 
 
-def rewind_identifier(identifier, weights, epoch):
-    """Load the weights recorded after ``epoch`` into the fitted net; keep its history up to there."""
+def _same_weights(net, recorded):
+    return all(
+        torch.equal(value.detach().cpu(), recorded[name][key])
+        for name in recorded
+        for key, value in getattr(net, name + "_").state_dict().items()
+    )
+
+
+def rewind_identifier(identifier, weights, epoch, epochs_param):
+    """Make the net of a T_grid run look like an ``epoch``-epoch run.
+
+    Loads the weights recorded after ``epoch``, keeps the history up to
+    there, sets the training length back to ``epoch`` and removes the
+    recorder. The optimizer state stays that of the last epoch.
+    """
     net, _ = find_skorch_net(identifier)
     for name, state in weights.items():
         getattr(net, name + "_").load_state_dict(state)
     del net.history[epoch:]
+    for row in net.history:
+        row.pop("error_set_size", None)
+    # Plain attributes, not set_params: skorch would re-initialise the other callbacks.
+    net.callbacks = [cb for cb in net.callbacks if not (isinstance(cb, tuple) and cb[0] == RECORDER_NAME)]
+    net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if name != RECORDER_NAME]
+    identifier.set_params(**{epochs_param: epoch})
     return identifier
+
+
+class CacheKeyData:
+    """Training data handed to a joblib-cached stage.
+
+    joblib hashes it by content, as it would the bare data, but writes the
+    ``repr`` of every argument into the cache's metadata: a list of texts
+    would be stored again in full. This wrapper's ``repr`` is one line.
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"<training data: {type(self.value).__name__}>"
+
+
+def unwrap(X):
+    return X.value if isinstance(X, CacheKeyData) else X
 
 
 def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage):

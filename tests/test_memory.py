@@ -83,3 +83,19 @@ def test_stage_one_survives_a_crash_in_stage_two(data, tmp_path):
     clf.fit(X, y)
     assert len(STAGE1_FITS) == 1  # stage 1 came from the cache
     assert clf.error_set_.size > 0
+
+
+def test_cache_metadata_does_not_store_a_copy_of_text_data(tmp_path):
+    """joblib writes each argument's repr into the cache; a list of texts must not be written out."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.RandomState(0)
+    words = np.array(["alpha", "beta", "gamma", "delta", "epsilon", "zeta"])
+    texts = [" ".join(rng.choice(words, size=30)) for _ in range(300)]
+    y = np.array([int("alpha" in t.split()[:5]) for t in texts])
+    JTTClassifier(make_pipeline(TfidfVectorizer(), LogisticRegression()), T=2, memory=tmp_path, random_state=0).fit(texts, y)
+    metadata = list(tmp_path.rglob("metadata.json"))
+    assert metadata
+    data_size = sum(len(t) for t in texts)
+    assert all(path.stat().st_size < data_size / 10 for path in metadata)

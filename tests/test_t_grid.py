@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 from joblib import Memory
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 
 import jtt_sklearn._jtt as jtt_module
 import jtt_sklearn._stages as stages
@@ -67,7 +68,9 @@ def test_one_run_serves_every_T_exactly_as_separate_runs(data, tmp_path, count_r
         # identifier_ is the net after epoch T, with T epochs of history
         np.testing.assert_array_equal(shared.identifier_.predict_proba(X), alone.identifier_.predict_proba(X))
         net = shared.identifier_[-1] if pipeline else shared.identifier_
-        assert len(net.history) == T
+        assert len(net.history) == T and net.max_epochs == T
+        assert net.history[-1].keys() == (alone.identifier_[-1] if pipeline else alone.identifier_).history[-1].keys()
+        assert "jtt_error_sets" not in dict(net.callbacks_) and clone(shared.identifier_) is not None
         np.testing.assert_array_equal(shared.predict_proba(X), alone.predict_proba(X))
     # one 4-epoch run for the three fits that shared it, then one run per separate fit
     assert count_runs == [4, 1, 2, 4]
@@ -95,6 +98,14 @@ def test_T_grid_without_memory_warns_that_nothing_is_shared(data):
         JTTClassifier(make_net(), T=1, T_grid=[1, 2], random_state=0).fit(X, y)
 
 
+class StopAfterFirstEpoch(Callback):
+    """Stops training at the end of epoch 2, before later callbacks run (as EarlyStopping does)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
 class NegateWeightsAtEnd(Callback):
     """Changes the weights after the last epoch, as loading a checkpoint would."""
 
@@ -108,15 +119,20 @@ class NegateWeightsAtEnd(Callback):
     "params, match",
     [
         (dict(T=3, T_grid=[1, 2]), "T=3 is not in T_grid"),
-        (dict(T=None, T_grid=[1, 2]), "T=None is not in T_grid"),
-        (dict(T=1, T_grid=[]), "non-empty list of positive ints"),
-        (dict(T=1, T_grid=[1, 0]), "non-empty list of positive ints"),
-        (dict(T=1, T_grid=[1, 2.5]), "non-empty list of positive ints"),
+        (dict(T=None, T_grid=[1, 2]), "T=None trains stage 1 as the base net is configured"),
+        (dict(T=1, T_grid=[]), "flat, non-empty list of ints >= 1"),
+        (dict(T=1, T_grid=[1, 0]), "flat, non-empty list of ints >= 1"),
+        (dict(T=1, T_grid=[1, 2.5]), "flat, non-empty list of ints >= 1"),
+        (dict(T=1, T_grid=[[1, 2], [3, 4]]), "flat, non-empty list of ints >= 1"),
         (dict(T=1, T_grid=[1, 2], epochs_param="lr"), "use epochs_param='auto'"),
         (dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": [LinearSchedule()]}), "depend on max_epochs"),
         (dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": "disable"}), "callbacks='disable'"),
-        (dict(T=1, T_grid=[1, 3], identifier_params={"callbacks": [EarlyStopping(monitor="train_loss", patience=0, threshold=10.0)]}),
-         "stopped after epoch"),
+        (dict(T=1, T_grid=[1, 3], identifier_params={"callbacks": [EarlyStopping(monitor="train_loss")]}),
+         "stop training early"),
+        (dict(T=1, T_grid=[1, 3], identifier_params={"callbacks": [("best", Checkpoint(load_best=True, dirname="x"))]}),
+         r"\['best'\] reload the best epoch"),
+        (dict(T=1, T_grid=[1, 3], identifier_params={"callbacks": [StopAfterFirstEpoch()]}),
+         r"stopped at epoch 2 without recording epoch\(s\) \[3\]"),
         (dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": [NegateWeightsAtEnd()]}), "weights changed after"),
     ],
 )
@@ -141,7 +157,8 @@ def test_recorder_without_data_uses_the_fit_data_and_never_keeps_it(data):
     np.testing.assert_array_equal(recorder.error_sets_[3], np.flatnonzero(net.predict(X) != y))
     assert sorted(recorder.weights_) == [1, 3]
     assert recorder.weights_[3]["module"].keys() == net.module_.state_dict().keys()
-    assert recorder._fit_data is None
+    assert recorder.fit_data_ is None
+    assert clone(net).get_params()["callbacks"][0][1].get_params() == recorder.get_params()
     assert X.nbytes > 0 and pickle.dumps(recorder).find(X.tobytes()[:64]) == -1
     with pytest.raises(ValueError, match="both X and y"):
         make_net(callbacks=[ErrorSetRecorder(X=X)]).fit(X, y)
@@ -154,3 +171,11 @@ def test_recorder_without_data_needs_y_at_fit(data):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="fit got y=None"):
             make_net(callbacks=[ErrorSetRecorder()]).fit(dataset, None)
+
+
+def test_T_grid_accepts_any_collection_of_epochs(data, tmp_path):
+    X, y = data
+    for T_grid in ({2, 1}, (2, 1, 2), np.array([1, 2]), range(1, 3)):
+        clf = JTTClassifier(make_net(), T=2, T_grid=T_grid, memory=tmp_path, random_state=0).fit(X, y)
+        assert len(clf.identifier_.history) == 2
+

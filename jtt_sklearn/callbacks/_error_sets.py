@@ -19,7 +19,8 @@ class ErrorSetRecorder(Callback):
     The error set after epoch ``t`` of a longer run equals that of a
     ``t``-epoch run only when nothing in training depends on ``max_epochs``
     (a learning-rate schedule sized by it, such as the linear schedule of
-    BERT fine-tuning, breaks that).
+    BERT fine-tuning, breaks that). A callback listed before this one that
+    stops training (EarlyStopping) ends the epoch before it is recorded.
 
     Parameters
     ----------
@@ -71,7 +72,7 @@ class ErrorSetRecorder(Callback):
             )
         self.error_sets_ = {}
         self.weights_ = {}
-        self._fit_data = None
+        self.fit_data_ = None
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -81,16 +82,16 @@ class ErrorSetRecorder(Callback):
                     "ErrorSetRecorder() without X and y compares predictions with the y passed to "
                     "fit, but fit got y=None. Pass ErrorSetRecorder(X, y)."
                 )
-            self._fit_data = (X, y)
+            self.fit_data_ = (X, y)
 
     def on_train_end(self, net, **kwargs):
-        self._fit_data = None  # never keep (or pickle) the training data
+        self.fit_data_ = None  # never keep (or pickle) the training data; the trailing _ keeps it out of get_params
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)
         if self.epochs is not None and epoch not in self.epochs:
             return
-        X, y = (self.X, self.y) if self.X is not None else self._fit_data
+        X, y = (self.X, self.y) if self.X is not None else self.fit_data_
         seed = int(np.random.RandomState(epoch).randint(2**31 - 1))
         with seeded_torch(seed):  # forked: the training run's RNG stream is untouched
             predictions = np.asarray(net.predict(X)).reshape(-1)

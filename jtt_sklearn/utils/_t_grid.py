@@ -15,10 +15,15 @@ def check_T_grid(base, T, T_grid, epochs_param):
     Callbacks that size themselves by it say so with a true
     ``sized_by_max_epochs`` attribute (as :class:`~jtt_sklearn.recipes.LinearSchedule`).
     """
-    values = np.asarray(T_grid, dtype=object).reshape(-1)
-    if values.size == 0 or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values):
-        raise ValueError(f"T_grid must be a non-empty list of positive ints, got {T_grid!r}.")
+    values = np.asarray(sorted(T_grid) if isinstance(T_grid, (set, frozenset)) else T_grid, dtype=object)
+    if values.ndim != 1 or values.size == 0 or not all(_is_epoch(v) for v in values):
+        raise ValueError(f"T_grid must be a flat, non-empty list of ints >= 1 (epochs), got {T_grid!r}.")
     epochs = tuple(sorted({int(v) for v in values}))
+    if T is None:
+        raise ValueError(
+            "T=None trains stage 1 as the base net is configured, which T_grid cannot record. "
+            f"Set T to one of T_grid={list(epochs)}, or drop T_grid."
+        )
     if T not in epochs:
         raise ValueError(
             f"T={T} is not in T_grid={list(epochs)}: one identification run of {epochs[-1]} "
@@ -42,14 +47,33 @@ def check_T_grid(base, T, T_grid, epochs_param):
             "T_grid records error sets through a skorch callback, but the base net has "
             "callbacks='disable'. Set callbacks=None or a list."
         )
-    sized = [_callback_name(cb) for cb in net.callbacks or [] if getattr(_callback(cb), "sized_by_max_epochs", False)]
-    if sized:
-        raise ValueError(
-            f"The identification net's callbacks {sized} depend on max_epochs, so the first T "
-            f"epochs of a {epochs[-1]}-epoch run differ from a T-epoch run. Drop T_grid, or give "
-            "such callbacks to the final net only (final_params)."
-        )
+    callbacks = net.callbacks or []
+    problems = {
+        "depend on max_epochs": [cb for cb in callbacks if getattr(_callback(cb), "sized_by_max_epochs", False)],
+        # A T-epoch run would stop, or reload its best epoch, within its own T epochs.
+        "stop training early": [cb for cb in callbacks if _is_early_stopping(_callback(cb))],
+        "reload the best epoch when training ends (load_best=True)": [
+            cb for cb in callbacks if getattr(_callback(cb), "load_best", False)
+        ],
+    }
+    for what, found in problems.items():
+        if found:
+            raise ValueError(
+                f"The identification net's callbacks {[_callback_name(cb) for cb in found]} {what}, so "
+                f"the first T epochs of one {epochs[-1]}-epoch run are not a T-epoch run. Give such "
+                "callbacks to the final net only (final_params), or drop T_grid."
+            )
     return epochs
+
+
+def _is_epoch(value):
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+
+
+def _is_early_stopping(callback):
+    from skorch.callbacks import EarlyStopping
+
+    return isinstance(callback, EarlyStopping) or (isinstance(callback, type) and issubclass(callback, EarlyStopping))
 
 
 def _callback(entry):
