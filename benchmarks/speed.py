@@ -281,14 +281,14 @@ the same work in all four searches: its spread ({stage2_low:.1f} to {stage2_high
 this shared machine, and it is larger than all that stage 1 costs once it is reused.
 
 Per fold, the naive search trains 4 x (1 + 2 + 5) = 32 identification epochs and makes 12 prediction
-passes; `memory` makes that 8 epochs and 3 passes; `T_grid` 5 epochs and 4 passes (3 recorded, 1 to
-check the last recording). The 12 final models
+passes; `memory` makes that 8 epochs and 3 passes; `T_grid` 5 epochs and 3 passes (after
+epochs 1, 2 and 5). The 12 final models
 cannot be shared (each has its own error set and lambda_up) and each trains over
 n + (lambda_up - 1)|E| rows per epoch; the floor row shows that they alone cost more than 0.4 of the
 naive search. In epoch units (one pass over the n training rows), with error rate e = |E|/n and F final
 epochs, a fold costs 36 + F(12 + 3 x 171 e) naively (a prediction pass counted as a third of an epoch)
-and at least 6.3 + F(12 + 3 x 171 e) with `T_grid`. At e = 0.1 the ratio reaches 0.4 only for
-F < 0.21 final epochs, and even an empty error set needs F < 1.12: no reuse of stage 1 can meet 0.4
+and at least 6 + F(12 + 3 x 171 e) with `T_grid`. At e = 0.1 the ratio reaches 0.4 only for
+F < 0.22 final epochs, and even an empty error set needs F < 1.17: no reuse of stage 1 can meet 0.4
 once the final model trains for two epochs, as here.
 <!-- speed:end -->"""
     text = path.read_text() if path.exists() else "# Results\n"
