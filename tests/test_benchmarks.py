@@ -1,7 +1,10 @@
 """The benchmark scripts run end to end (tiny settings) and write their report."""
 
 import importlib.util
+import json
 from pathlib import Path
+
+import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -37,9 +40,28 @@ def test_speed_benchmark_smoke(tmp_path):
     assert "<!-- speed:start -->" in results_md.read_text()
 
 
-def test_gpu_benchmark_logic_on_cpu():
+def test_gpu_benchmark_logic_on_cpu(tmp_path):
     gpu = _load("gpu")
-    results = gpu.main(["--device", "cpu", "--n", "12", "--size", "32", "--model", "resnet18",
-                        "--batch", "6", "--final-epochs", "1", "--lambda-up", "2", "--precision", "fp32"])
+    results_md, results_json = tmp_path / "results.md", tmp_path / "gpu.json"
+    results_md.write_text("# Results\n\nkept\n")
+    argv = ["--device", "cpu", "--n", "13", "--size", "32", "--model", "resnet18", "--batch", "6",
+            "--final-epochs", "1", "--lambda-up", "2", "--precision", "fp32",
+            "--results", str(results_md), "--json", str(results_json)]
+    results = gpu.main(argv)
     for side in ("raw", "jtt"):
         assert results[side]["stage1_img_s"] > 0 and results[side]["stage2_img_s"] > 0
+    assert json.loads(results_json.read_text())["jtt"]["errors"] == results["jtt"]["errors"]
+    gpu.main(argv)  # a second run replaces the section
+    text = results_md.read_text()
+    assert text.count("<!-- gpu:start -->") == 1 and "kept" in text
+    assert f"on cpu, torch {torch.__version__}, {results['date']}" in text
+    assert "| stage 2 training |" in text
+
+
+def test_gpu_device_script_parses_and_runs_the_benchmark_into_out():
+    import subprocess
+
+    script = BENCHMARKS / "gpu_device.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    assert "benchmarks/gpu.py --results \"$OUT/results.md\"" in text and "skorch" in text
