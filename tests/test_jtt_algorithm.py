@@ -208,3 +208,38 @@ def test_skorch_fit_does_not_touch_the_global_torch_rng():
     torch.manual_seed(123)
     JTTClassifier(make_net(max_epochs=2), T=1, random_state=0).fit(X, y)
     torch.testing.assert_close(torch.rand(3), expected)
+
+
+class _BatchNormNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(4, 8)
+        self.norm = torch.nn.BatchNorm1d(8)
+        self.out = torch.nn.Linear(8, 2)
+
+    def forward(self, X):
+        return self.out(torch.relu(self.norm(self.hidden(X))))
+
+
+@pytest.mark.filterwarnings("ignore::jtt_sklearn.exceptions.WeakIdentifierWarning")
+def test_one_row_last_batch_in_stage_two_and_the_documented_drop_last_fix():
+    """Stage 2's epoch has n + (lambda_up - 1)|E| rows: for some lambda_up the last batch has one
+    row, which BatchNorm cannot train on. docs/troubleshooting.md advises drop_last."""
+    from skorch import NeuralNetClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (X[:, 0] + rng.normal(size=64) > 0).astype(np.int64)
+
+    def jtt(lambda_up, **params):
+        net = NeuralNetClassifier(_BatchNormNet, criterion=torch.nn.CrossEntropyLoss, batch_size=16, max_epochs=2,
+                                  train_split=None, verbose=0, iterator_train__shuffle=True, **params)
+        return JTTClassifier(net, T=1, lambda_up=lambda_up, random_state=0)
+
+    n_errors = jtt(1).fit(X, y).error_set_.size
+    lambda_up = next(lam for lam in range(2, 100) if (64 + (lam - 1) * n_errors) % 16 == 1)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        jtt(lambda_up).fit(X, y)
+    clf = jtt(lambda_up, iterator_train__drop_last=True).fit(X, y)
+    batches = clf.final_estimator_.history[-1, "batches", :, "train_batch_size"]
+    assert set(batches) == {16} and sum(batches) == 64 + (lambda_up - 1) * n_errors - 1
