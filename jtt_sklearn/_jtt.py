@@ -103,7 +103,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         and ``identifier_`` (weights, history and ``max_epochs``) equal those
         of a ``T``-epoch run when nothing in stage 1 depends on
         ``max_epochs``; callbacks sized by it, early stopping and
-        ``load_best=True`` raise an error instead. ``identifier_`` keeps the
+        ``load_best=True`` raise an error instead (give callbacks that change
+        the weights when training ends to ``final_params``). ``identifier_`` keeps the
         optimizer state of the last epoch. Costs a CPU copy of the weights
         per ``T_grid`` entry.
     random_state : int, RandomState instance or None, default=None
@@ -281,9 +282,10 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 stacklevel=4,
             )
         identifier.set_params(**{self.epochs_param_: epochs[-1]})
+        callbacks = find_skorch_net(identifier)[0].callbacks
         identifier, error_sets, weights = cache(fit_identifier_run)(identifier, CacheKeyData(X), y, fit_params, seed, epochs)
-        identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_)
-        return identifier, error_sets[self.T].astype(np.int64)
+        identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_, callbacks)
+        return identifier, np.asarray(error_sets[self.T], dtype=np.int64)
 
     def _warn_if_weak_identifier(self, base, y_encoded):
         correct, majority_count = y_encoded.size - self.error_set_.size, np.bincount(y_encoded).max()

@@ -94,12 +94,13 @@ def _same_weights(net, recorded):
     )
 
 
-def rewind_identifier(identifier, weights, epoch, epochs_param):
+def rewind_identifier(identifier, weights, epoch, epochs_param, callbacks):
     """Make the net of a T_grid run look like an ``epoch``-epoch run.
 
     Loads the weights recorded after ``epoch``, keeps the history up to
-    there, sets the training length back to ``epoch`` and removes the
-    recorder. The optimizer state stays that of the last epoch.
+    there, sets the training length back to ``epoch`` and puts back the
+    net's own ``callbacks`` (without the recorder). The optimizer state stays
+    that of the last epoch.
     """
     net, _ = find_skorch_net(identifier)
     for name, state in weights.items():
@@ -108,7 +109,7 @@ def rewind_identifier(identifier, weights, epoch, epochs_param):
     for row in net.history:
         row.pop("error_set_size", None)
     # Plain attributes, not set_params: skorch would re-initialise the other callbacks.
-    net.callbacks = [cb for cb in net.callbacks if not (isinstance(cb, tuple) and cb[0] == RECORDER_NAME)]
+    net.callbacks = callbacks
     net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if name != RECORDER_NAME]
     identifier.set_params(**{epochs_param: epoch})
     return identifier

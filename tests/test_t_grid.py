@@ -179,3 +179,36 @@ def test_T_grid_accepts_any_collection_of_epochs(data, tmp_path):
         clf = JTTClassifier(make_net(), T=2, T_grid=T_grid, memory=tmp_path, random_state=0).fit(X, y)
         assert len(clf.identifier_.history) == 2
 
+
+
+class NoisyDataset(torch.utils.data.Dataset):
+    """Adds fresh torch noise to every row it serves, like a random augmentation."""
+
+    def __init__(self, X, y):
+        self.X, self.y = torch.as_tensor(X), torch.as_tensor(y)
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.X[i] + 0.5 * torch.randn(self.X.shape[1]), self.y[i]
+
+
+def test_random_transforms_draw_what_a_separate_run_would_draw(data, tmp_path):
+    """The recorder predicts on copies of the RNG states it finds, so a dataset with random
+    transforms sees the same draws as the prediction pass after a separate T-epoch run."""
+    X, y = data
+    dataset = NoisyDataset(X, y)
+    for T in (1, 2):
+        shared = JTTClassifier(make_net(), T=T, T_grid=[1, 2, 3], memory=tmp_path, random_state=0).fit(dataset, y)
+        alone = JTTClassifier(make_net(), T=T, random_state=0).fit(dataset, y)
+        np.testing.assert_array_equal(shared.error_set_, alone.error_set_)
+        assert shared.identifier_.callbacks is None and type(shared.error_set_) is np.ndarray
+
+
+def test_error_set_is_a_plain_array_from_a_memory_mapped_cache(data, tmp_path):
+    X, y = data
+    for _ in range(2):  # the second fit loads from the cache
+        clf = JTTClassifier(make_net(), T=1, T_grid=[1, 2], memory=Memory(tmp_path, mmap_mode="r", verbose=0),
+                            random_state=0).fit(X, y)
+        assert type(clf.error_set_) is np.ndarray

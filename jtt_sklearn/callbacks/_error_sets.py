@@ -3,7 +3,7 @@
 import numpy as np
 from skorch.callbacks import Callback
 
-from ..utils._seeding import seeded_torch
+from ..utils._seeding import forked_rngs
 
 
 class ErrorSetRecorder(Callback):
@@ -13,8 +13,10 @@ class ErrorSetRecorder(Callback):
     error set of every smaller ``T`` (``error_sets_[T]``) and its size per
     epoch in the history (``error_set_size``). JTTClassifier uses it for
     ``T_grid``. The prediction pass is batched, without gradients and in eval
-    mode, like JTTClassifier's, and runs in a forked torch RNG so it does not
-    change the training run.
+    mode, like JTTClassifier's. It runs on copies of the global torch, numpy
+    and ``random`` RNG states, so it does not change the training run, and a
+    dataset with random transforms draws what a pass at the end of a shorter
+    run would draw.
 
     The error set after epoch ``t`` of a longer run equals that of a
     ``t``-epoch run only when nothing in training depends on ``max_epochs``
@@ -92,8 +94,9 @@ class ErrorSetRecorder(Callback):
         if self.epochs is not None and epoch not in self.epochs:
             return
         X, y = (self.X, self.y) if self.X is not None else self.fit_data_
-        seed = int(np.random.RandomState(epoch).randint(2**31 - 1))
-        with seeded_torch(seed):  # forked: the training run's RNG stream is untouched
+        # Forked, not reseeded: a random transform in the dataset draws what a pass at the end of
+        # an epoch-long run would draw, and the training run's streams are left untouched.
+        with forked_rngs():
             predictions = np.asarray(net.predict(X)).reshape(-1)
         errors = np.flatnonzero(predictions != np.asarray(y).reshape(-1))
         self.error_sets_[epoch] = errors

@@ -1,7 +1,9 @@
-"""Seed torch for one block of work without touching the caller's global RNG."""
+"""Seed torch, or fork the global RNGs, for one block of work without touching the caller's streams."""
 
 import contextlib
+import random
 
+import numpy as np
 import torch
 
 
@@ -15,3 +17,21 @@ def seeded_torch(seed):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def forked_rngs():
+    """Run a block on copies of the global RNG states (torch, numpy, random); restore them after.
+
+    A prediction pass made in the middle of training (ErrorSetRecorder) then
+    draws the random numbers that a pass made at that point of a shorter run
+    would draw, and leaves the training run's own stream untouched.
+    """
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
