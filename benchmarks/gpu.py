@@ -30,6 +30,8 @@ from torch import nn
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.utils import AutocastModule, BatchedTensorDataset, collate_batched
 
+from _report import write_section  # benchmarks/ is on sys.path when a script runs
+
 
 def build_model(name, precision, channels_last):
     import torchvision
@@ -212,8 +214,7 @@ def write_results(results, path):
         for label, key in (("stage 1 training", "stage1_img_s"), ("error-set prediction pass", "predict_img_s"),
                            ("stage 2 training", "stage2_img_s"))
     )
-    section = f"""<!-- gpu:start -->
-## GPU
+    section = f"""## GPU
 
 Command: `python benchmarks/gpu.py` on {results['device']}, torch {torch.__version__}, {results['date']}.
 Workload: {args['n']:,} random 3x{args['size']}x{args['size']} images in 2 classes on the GPU, torchvision
@@ -228,14 +229,8 @@ same tensors. Target: at least 2,000 img/s of training through JTTClassifier.
 {rows}
 
 Error set: {jtt['errors']:,} rows (raw loop: {raw['errors']:,}). JTTClassifier.fit took {jtt['fit_s']:.1f} s in all.
-<!-- gpu:end -->"""
-    text = path.read_text() if path.exists() else "# Results\n"
-    if "<!-- gpu:start -->" in text:
-        head, rest = text.split("<!-- gpu:start -->", 1)
-        text = head + section + rest.split("<!-- gpu:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+"""
+    write_section(path, "gpu", section)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from jtt_sklearn.utils._seeding import seeded_torch
 from jtt_sklearn.baselines import GroupBalancedClassifier, GroupDROClassifier
 from jtt_sklearn.model_selection import tune_on_validation
 
+from _report import write_section  # benchmarks/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("ERM", "JTT", "Group-balanced (oracle)", "Group DRO (oracle)")
 JTT_GRID = {"T": [1, 2, 5], "lambda_up": [5, 20, 50, 100]}
@@ -181,7 +183,6 @@ def plot(all_results, path):
 
 def write_results(table, mean_gap, details_lines, command, elapsed, path):
     section = "\n".join([
-        "<!-- quality:start -->",
         "## Quality",
         "",
         f"Command: `{command}` ({elapsed / 60:.0f} min on {platform.machine()}, "
@@ -204,14 +205,8 @@ def write_results(table, mean_gap, details_lines, command, elapsed, path):
         "Chosen hyperparameters per seed:",
         "",
         *details_lines,
-        "<!-- quality:end -->",
     ])
-    text = path.read_text() if path.exists() else "# Results\n\n<!-- quality:start -->\n<!-- quality:end -->\n"
-    if "<!-- quality:start -->" not in text:
-        text += "\n<!-- quality:start -->\n<!-- quality:end -->\n"
-    head, rest = text.split("<!-- quality:start -->", 1)
-    _, tail = rest.split("<!-- quality:end -->", 1)
-    path.write_text(head + section + tail)
+    write_section(path, "quality", section)
 
 
 def main(argv=None):

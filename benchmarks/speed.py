@@ -41,6 +41,8 @@ from torch.utils.data import SubsetRandomSampler
 import jtt_sklearn._jtt as jtt_module
 from jtt_sklearn import JTTClassifier
 
+from _report import write_section  # benchmarks/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -253,8 +255,7 @@ def write_results(memory, overhead, grid, args, path, workload=""):
     grid_md = grid_table(grid)
     stage2_low = min(run["stage2"] for run in grid["runs"].values())
     stage2_high = max(run["stage2"] for run in grid["runs"].values())
-    section = f"""<!-- speed:start -->
-## Speed and memory
+    section = f"""## Speed and memory
 
 Command: `{' '.join(['python benchmarks/speed.py', *args])}`, on {platform.machine()} with {os.cpu_count()} cores,
 torch {torch.__version__}, {time.strftime('%Y-%m-%d')}. {workload}
@@ -290,14 +291,8 @@ epochs, a fold costs 36 + F(12 + 3 x 171 e) naively (a prediction pass counted a
 and at least 6 + F(12 + 3 x 171 e) with `T_grid`. At e = 0.1 the ratio reaches 0.4 only for
 F < 0.22 final epochs, and even an empty error set needs F < 1.17: no reuse of stage 1 can meet 0.4
 once the final model trains for two epochs, as here.
-<!-- speed:end -->"""
-    text = path.read_text() if path.exists() else "# Results\n"
-    if "<!-- speed:start -->" in text:
-        head, rest = text.split("<!-- speed:start -->", 1)
-        text = head + section + rest.split("<!-- speed:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+"""
+    write_section(path, "speed", section)
 
 
 def args_repeats(args):
