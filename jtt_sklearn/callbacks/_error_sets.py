@@ -74,6 +74,7 @@ class ErrorSetRecorder(Callback):
             )
         self.error_sets_ = {}
         self.weights_ = {}
+        self.y_ = None if self.y is None else np.asarray(self.y).reshape(-1)
         self.fit_data_ = None
         return self
 
@@ -84,7 +85,7 @@ class ErrorSetRecorder(Callback):
                     "ErrorSetRecorder() without X and y compares predictions with the y passed to "
                     "fit, but fit got y=None. Pass ErrorSetRecorder(X, y)."
                 )
-            self.fit_data_ = (X, y)
+            self.fit_data_ = (X, np.asarray(y).reshape(-1))
 
     def on_train_end(self, net, **kwargs):
         self.fit_data_ = None  # never keep (or pickle) the training data; the trailing _ keeps it out of get_params
@@ -93,12 +94,12 @@ class ErrorSetRecorder(Callback):
         epoch = len(net.history)
         if self.epochs is not None and epoch not in self.epochs:
             return
-        X, y = (self.X, self.y) if self.X is not None else self.fit_data_
+        X, y = (self.X, self.y_) if self.X is not None else self.fit_data_
         # Forked, not reseeded: a random transform in the dataset draws what a pass at the end of
         # an epoch-long run would draw, and the training run's streams are left untouched.
         with forked_rngs():
             predictions = np.asarray(net.predict(X)).reshape(-1)
-        errors = np.flatnonzero(predictions != np.asarray(y).reshape(-1))
+        errors = np.flatnonzero(predictions != y)
         self.error_sets_[epoch] = errors
         net.history.record("error_set_size", int(errors.size))
         if self.keep_weights:

@@ -13,8 +13,7 @@ def seeded_torch(seed):
     if seed is None:
         yield
         return
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=_cuda_devices()):
         torch.manual_seed(seed)
         yield
 
@@ -28,10 +27,14 @@ def forked_rngs():
     would draw, and leaves the training run's own stream untouched.
     """
     numpy_state, python_state = np.random.get_state(), random.getstate()
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     try:
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=_cuda_devices()):
             yield
     finally:
         np.random.set_state(numpy_state)
         random.setstate(python_state)
+
+
+def _cuda_devices():
+    """Every CUDA device, so that forking covers their RNGs too (none on a CPU machine)."""
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
