@@ -18,7 +18,7 @@ from sklearn.base import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -27,14 +27,20 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_memory
 
+from ._cache import call_cached
 from ._stages import CacheKeyData, fit_counted_rows, fit_identifier, fit_identifier_run, rewind_identifier
 from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
 from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
 from .utils._upsampled_fit import resolve_upsampling
 from .utils._delegation import DelegatingClassifierMixin
+from .utils._fitted_state import all_or_nothing
+from .utils._stage_checks import check_stage_params, check_upsampled_epoch
 from .utils._t_grid import check_T_grid
 from .utils._validation import check_targets, check_X, is_torch_dataset
+
+
+FINAL_STAGE = "stage 2 (final model)"
 
 
 class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -201,6 +207,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @all_or_nothing  # a failed fit (or Ctrl-C) leaves the estimator as it was
     def fit(self, X, y=None, **fit_params):
         """Fit the identification model, then the final model with the error set upsampled.
 
@@ -225,31 +232,24 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self : JTTClassifier
             The fitted estimator.
         """
+        _reject_bools(self, "T", "lambda_up")
         base = self._base_estimator()
         X, y_encoded, routed_fit_params = self._validate_fit_data(base, X, y, fit_params)
         identify_seed, final_seed, shuffle_seed = self._stage_seeds()
+        # Stage 2's settings are checked now, not after stage 1 has trained.
+        final = self._stage_estimator(base, None, self.final_params)
+        check_stage_params(final, X, strategy=self.upsampling_, stage=FINAL_STAGE)
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = time.perf_counter()
         self.identifier_, self.error_set_ = self._fit_identifier(base, X, y_encoded, routed_fit_params, identify_seed)
         self._log("stage 1", start, f"{self.error_set_.size} of {y_encoded.size} rows misclassified")
-        if self.error_set_.size == 0:
-            warnings.warn(
-                "The error set is empty: stage 1 fit the training set perfectly, so nothing "
-                "was upsampled and the final model is plain ERM. Shorten T, lower the "
-                "learning rate or regularise the base estimator more.",
-                EmptyErrorSetWarning,
-                stacklevel=3,  # fit is wrapped by scikit-learn's _fit_context
-            )
-
-        self._warn_if_weak_identifier(base, y_encoded)
+        self._warn_about_error_set(base, y_encoded)
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
         start = time.perf_counter()
-        self.sample_multiplicity_ = upsampling_multiplicity(
-            y_encoded.size, self.error_set_, self.lambda_up
-        )
-        final = self._stage_estimator(base, None, self.final_params)
+        check_upsampled_epoch(X, y_encoded.size, self.error_set_.size, self.lambda_up, self.upsampling_)
+        self.sample_multiplicity_ = upsampling_multiplicity(y_encoded.size, self.error_set_, self.lambda_up)
         self.final_estimator_ = fit_counted_rows(
             final,
             X,
@@ -259,18 +259,20 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
             fit_params=routed_fit_params,
             seed=final_seed,
             shuffle_seed=shuffle_seed,
-            stage="stage 2 (final model)",
+            stage=FINAL_STAGE,
         )
         self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
         return self
 
     def _fit_identifier(self, base, X, y, fit_params, seed):
         """Stage 1 (cached with memory); with T_grid, one max(T_grid)-epoch run serves every T."""
-        memory = os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory
-        cache = check_memory(memory).cache
+        memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
         identifier = self._stage_estimator(base, seed, self.identifier_params, T=self.T)
+        key_data = CacheKeyData(X)
         if self.T_grid is None:
-            identifier, predicted = cache(fit_identifier)(identifier, CacheKeyData(X), y, fit_params, seed)
+            identifier, predicted = call_cached(
+                memory, fit_identifier, identifier, key_data, y, fit_params, seed, is_valid=_is_identifier_result(y)
+            )
             return identifier, np.flatnonzero(predicted != y).astype(np.int64)
         epochs = check_T_grid(identifier, self.T, self.T_grid, self.epochs_param_)
         if self.memory is None:
@@ -279,15 +281,24 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 "shares nothing between fits. Pass memory=<directory> so that a search reuses "
                 "one identification run per fold.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         identifier.set_params(**{self.epochs_param_: epochs[-1]})
-        callbacks = find_skorch_net(identifier)[0].callbacks
-        identifier, error_sets, weights = cache(fit_identifier_run)(identifier, CacheKeyData(X), y, fit_params, seed, epochs)
-        identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_, callbacks)
+        identifier, error_sets, weights = call_cached(
+            memory, fit_identifier_run, identifier, key_data, y, fit_params, seed, epochs, is_valid=_is_run_result(epochs)
+        )
+        identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_)
         return identifier, np.asarray(error_sets[self.T], dtype=np.int64)
 
-    def _warn_if_weak_identifier(self, base, y_encoded):
+    def _warn_about_error_set(self, base, y_encoded):
+        if self.error_set_.size == 0:
+            warnings.warn(
+                "The error set is empty: stage 1 fit the training set perfectly, so nothing "
+                "was upsampled and the final model is plain ERM. Shorten T, lower the "
+                "learning rate or regularise the base estimator more.",
+                EmptyErrorSetWarning,
+                stacklevel=5,  # fit is wrapped by all_or_nothing and scikit-learn's _fit_context
+            )
         correct, majority_count = y_encoded.size - self.error_set_.size, np.bincount(y_encoded).max()
         if correct < majority_count:
             accuracy, majority = correct / y_encoded.size, majority_count / y_encoded.size
@@ -300,13 +311,19 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 "epochs): raise T, "
                 "pass T=None, or name another epochs_param.",
                 WeakIdentifierWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     def _stage_seeds(self):
-        """Seeds for stage 1, stage 2 and the stage-2 shuffle; all None without random_state."""
+        """Seeds for stage 1, stage 2 and the stage-2 shuffle.
+
+        Without random_state, both stages follow the global torch RNG (no
+        seed) and the shuffle draws its seed from the global numpy RNG, as
+        scikit-learn's ``random_state=None`` does: ``torch.manual_seed`` and
+        ``np.random.seed`` then make fits reproducible.
+        """
         if self.random_state is None:
-            return None, None, None
+            return None, None, int(check_random_state(None).randint(np.iinfo(np.int32).max))
         random_state = check_random_state(self.random_state)
         return tuple(int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=3))
 
@@ -419,5 +436,45 @@ def _warn_if_rows_held_out(base):
         "validation is the group-labelled split: set "
         f"{prefix}train_split=None, or skorch.helper.predefined_split(valid_dataset).",
         UserWarning,
-        stacklevel=5,
+        stacklevel=6,
     )
+
+
+def _reject_bools(estimator, *names):
+    """scikit-learn's Interval(Integral) takes True as 1; T_grid already refuses bools, so these do too."""
+    for name in names:
+        value = getattr(estimator, name)
+        if isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be an int, not a bool. "
+                f"Got {value!r} instead."
+            )
+
+
+def _is_identifier_result(y):
+    """Does a cached stage-1 entry hold (estimator, one prediction per training row)?"""
+
+    def check(result):
+        return (
+            isinstance(result, tuple)
+            and len(result) == 2
+            and hasattr(result[0], "predict")
+            and isinstance(result[1], np.ndarray)
+            and result[1].shape == y.shape
+        )
+
+    return check
+
+
+def _is_run_result(epochs):
+    """Does a cached T_grid entry hold (estimator, error sets and weights of every epoch)?"""
+
+    def check(result):
+        return (
+            isinstance(result, tuple)
+            and len(result) == 3
+            and hasattr(result[0], "predict")
+            and all(isinstance(part, dict) and set(epochs) <= set(part) for part in result[1:])
+        )
+
+    return check

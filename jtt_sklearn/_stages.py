@@ -1,43 +1,51 @@
 """The work of each JTT stage, as plain functions (stage 1 is cached through joblib.Memory)."""
 
-import warnings
-
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from .callbacks._error_sets import ErrorSetRecorder
 from .utils._estimator_params import find_skorch_net, seed_random_states
+from .utils._internal_callbacks import OutputWidthCheck, internal_callbacks
+from .utils._interrupts import reraise_interrupt
 from .utils._seeding import seeded_torch
 from .utils._upsampled_fit import fit_upsampled
+from .utils._warnings import ignored_in_main_thread
 
 
-def fit_identifier(estimator, X, y, fit_params, seed, predict=True):
+def fit_identifier(estimator, X, y, fit_params, seed, recorder=None):
     """Stage 1: fit ``estimator`` by ERM and predict the training set once.
 
     ``estimator`` is already cloned and set to train for ``T`` epochs. Its
     prediction pass is the estimator's own: batched, without gradients and in
-    eval mode for skorch nets.
+    eval mode for skorch nets. A Ctrl-C raises ``KeyboardInterrupt`` here, so
+    that ``memory`` never caches a truncated run.
+
+    Parameters
+    ----------
+    recorder : ErrorSetRecorder or None
+        Attached to the net for this fit only; it records the error sets
+        during training, so the final prediction pass is skipped.
 
     Returns
     -------
     identifier : estimator
         The fitted estimator.
     predictions : ndarray of shape (n_samples,) or None
-        Its predictions on the training rows (None when ``predict`` is false).
+        Its predictions on the training rows (None with ``recorder``).
     """
     X = unwrap(X)
-    with seeded_torch(seed), warnings.catch_warnings():
-        # Stage 1 stops early on purpose; a ConvergenceWarning is expected, not a problem.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        identifier = estimator.fit(X, y, **fit_params)
-        check_training_loss(identifier, stage="stage 1 (identification)")
-        predictions = np.asarray(identifier.predict(X)).reshape(-1) if predict else None
+    stage = "stage 1 (identification)"
+    callbacks = {"output_width": OutputWidthCheck(np.unique(y).size, stage)}
+    if recorder is not None:
+        callbacks["error_sets"] = recorder
+    # Stage 1 stops early on purpose; a ConvergenceWarning is expected, not a problem.
+    with seeded_torch(seed), ignored_in_main_thread(ConvergenceWarning):
+        with internal_callbacks(estimator, **callbacks), reraise_interrupt(stage):
+            identifier = estimator.fit(X, y, **fit_params)
+        check_training_loss(identifier, stage=stage)
+        predictions = None if recorder is not None else np.asarray(identifier.predict(X)).reshape(-1)
     return identifier, predictions
-
-
-# Name of the ErrorSetRecorder that a T_grid run adds to the identification net's callbacks.
-RECORDER_NAME = "jtt_error_sets"
 
 
 def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
@@ -59,15 +67,10 @@ def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
     weights : dict of int to dict
         ``{epoch: {module name: state_dict}}`` after each epoch in ``epochs``.
     """
-    X = unwrap(X)
-    net, prefix = find_skorch_net(estimator)
-    callbacks = [*(net.callbacks or []), (RECORDER_NAME, ErrorSetRecorder(epochs=list(epochs), keep_weights=True))]
-    estimator.set_params(**{f"{prefix}callbacks": callbacks})
-    identifier, _ = fit_identifier(estimator, X, y, fit_params, seed, predict=False)
+    recorder = ErrorSetRecorder(epochs=list(epochs), keep_weights=True)
+    identifier, _ = fit_identifier(estimator, X, y, fit_params, seed, recorder=recorder)
     net = find_skorch_net(identifier)[0]
-    recorder = dict(net.callbacks_)[RECORDER_NAME]
     error_sets, weights = recorder.error_sets_, recorder.weights_
-    recorder.weights_ = {}  # the caller keeps the one it needs; the net should not hold all of them
     missing = sorted(set(epochs) - set(error_sets))
     if missing:
         raise ValueError(
@@ -94,13 +97,12 @@ def _same_weights(net, recorded):
     )
 
 
-def rewind_identifier(identifier, weights, epoch, epochs_param, callbacks):
+def rewind_identifier(identifier, weights, epoch, epochs_param):
     """Make the net of a T_grid run look like an ``epoch``-epoch run.
 
     Loads the weights recorded after ``epoch``, keeps the history up to
-    there, sets the training length back to ``epoch`` and puts back the
-    net's own ``callbacks`` (without the recorder). The optimizer state stays
-    that of the last epoch.
+    there and sets the training length back to ``epoch``. The optimizer
+    state stays that of the last epoch.
     """
     net, _ = find_skorch_net(identifier)
     for name, state in weights.items():
@@ -108,9 +110,6 @@ def rewind_identifier(identifier, weights, epoch, epochs_param, callbacks):
     del net.history[epoch:]
     for row in net.history:
         row.pop("error_set_size", None)
-    # Plain attributes, not set_params: skorch would re-initialise the other callbacks.
-    net.callbacks = callbacks
-    net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if name != RECORDER_NAME]
     identifier.set_params(**{epochs_param: epoch})
     return identifier
 
@@ -143,7 +142,8 @@ def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, see
     """
     if seed is not None:
         seed_random_states(estimator, np.random.RandomState(seed))
-    with seeded_torch(seed):
+    checks = {"output_width": OutputWidthCheck(np.unique(y).size, stage)}
+    with seeded_torch(seed), internal_callbacks(estimator, **checks), reraise_interrupt(stage):
         fitted = fit_upsampled(
             estimator, X, y, multiplicity, strategy=strategy, fit_params=fit_params, random_state=shuffle_seed
         )

@@ -5,7 +5,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
 
 from ..utils._delegation import DelegatingClassifierMixin
-from ..utils._groups import UNKNOWN_GROUP
+from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 from ..utils._validation import check_targets, check_X, n_rows
 
 
@@ -39,9 +39,9 @@ class GroupOracleMixin(DelegatingClassifierMixin):
                 f"group_labels has {groups.shape[0]} rows but X has {n_rows(X)}; pass one group "
                 "per training row."
             )
-        if np.any(groups == UNKNOWN_GROUP):
+        if np.any(unknown_group_mask(groups)):
             raise ValueError(
-                f"group_labels contains the unknown group {UNKNOWN_GROUP}; an oracle baseline "
+                f"group_labels contains the unknown group ({UNKNOWN_GROUP} or {UNKNOWN_GROUP_NAME!r}); an oracle baseline "
                 "needs the group of every training row."
             )
         self._record_fit_data(X)

@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fi
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from .._stages import fit_counted_rows
+from ..utils._fitted_state import all_or_nothing
 from ..utils._upsampled_fit import resolve_upsampling
 from ._base import GroupOracleMixin
 
@@ -76,6 +77,7 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @all_or_nothing
     def fit(self, X, y, *, group_labels):
         """Fit on (X, y) with each group upsampled to the largest group's size.
 

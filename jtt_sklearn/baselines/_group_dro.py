@@ -9,6 +9,8 @@ from torch import nn
 from numbers import Real
 
 from .._stages import check_training_loss
+from ..utils._fitted_state import all_or_nothing
+from ..utils._interrupts import reraise_interrupt
 from ..utils._seeding import seeded_torch
 from ..utils._estimator_params import find_skorch_net
 from ._base import GroupOracleMixin
@@ -102,6 +104,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @all_or_nothing
     def fit(self, X, y, *, group_labels):
         """Fit the net with the Group DRO loss.
 
@@ -134,7 +137,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{prefix}predict_nonlinearity": _softmax,
             }
         )
-        with seeded_torch(self._fit_seed()):
+        with seeded_torch(self._fit_seed()), reraise_interrupt("the Group DRO net"):
             self.estimator_ = estimator.fit(X, np.column_stack([y_encoded, groups]))
         check_training_loss(self.estimator_, stage="the Group DRO net")
         fitted_net, _ = find_skorch_net(self.estimator_)

@@ -371,11 +371,21 @@ def _read_csv(path, required, source, optional=()):
 
 
 def _int_column(values, path, column, allowed=None):
-    """Parse a column of integers written as "1", "1.0" or "-1"."""
-    try:
-        array = np.array([int(float(v)) for v in values], dtype=np.int64)
-    except ValueError as exc:
-        raise ValueError(f"{path}: column {column!r} must hold integers ({exc}).") from None
+    """Parse a column of integers written as "1", "1.0" or "-1"; "1.5", "inf" or "nan" are errors."""
+    parsed = []
+    for row, value in enumerate(values, 1):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or not np.isfinite(number) or number != int(number) or abs(number) >= 2**63:
+            raise ValueError(
+                f"{path}: column {column!r} must hold integers, but data row {row} (below the "
+                f"header) holds {value!r}. "
+                "Fix that cell (the files' own values are integers such as 0, 1 or -1)."
+            )
+        parsed.append(int(number))
+    array = np.array(parsed, dtype=np.int64)
     if allowed is not None:
         bad = sorted(set(np.unique(array).tolist()) - set(allowed))
         if bad:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from ..utils._groups import UNKNOWN_GROUP
+from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 
 
 class GroupAccuracy(NamedTuple):
@@ -83,9 +83,7 @@ def _check_group_labels(group_labels):
 
 
 def _check_no_unknown(groups):
-    if groups.dtype.kind != "i":
-        return
-    n_unknown = int(np.count_nonzero(groups == UNKNOWN_GROUP))
+    n_unknown = int(np.count_nonzero(unknown_group_mask(groups)))
     if n_unknown:
         raise ValueError(
             f"{n_unknown} of the {groups.shape[0]} rows to score have the unknown "
@@ -93,7 +91,8 @@ def _check_no_unknown(groups):
             "training rows have no group label, so only the group-labelled "
             "validation rows can be scored: score the validation rows only (the "
             "PredefinedSplit from make_validation_protocol does this), or select "
-            "the rows with group_labels != UNKNOWN_GROUP."
+            "the rows with group_labels != UNKNOWN_GROUP (for groups named by strings, "
+            f"{UNKNOWN_GROUP_NAME!r})."
         )
 
 
@@ -321,9 +320,10 @@ def group_proportions(group_labels):
     groups = _check_group_labels(group_labels)
     if groups.shape[0] == 0:
         raise ValueError("group_labels is empty; pass one group label per row.")
-    if groups.dtype.kind == "i" and np.any(groups == UNKNOWN_GROUP):
+    if np.any(unknown_group_mask(groups)):
         raise ValueError(
-            f"group_labels contains the unknown group UNKNOWN_GROUP ({UNKNOWN_GROUP}). "
+            f"group_labels contains the unknown group UNKNOWN_GROUP ({UNKNOWN_GROUP}) or "
+            f"{UNKNOWN_GROUP_NAME!r}. "
             "Group proportions need the group of every row: pass the groups from "
             "the dataset's metadata (for Waterbirds, the training set's groups), "
             "not the -1 placeholders of JTT's training rows."

@@ -7,7 +7,8 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit
 
-from ..utils._groups import UNKNOWN_GROUP
+from ..metrics._group_metrics import _check_group_labels
+from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 
 
 class ValidationProtocol(NamedTuple):
@@ -21,9 +22,10 @@ class ValidationProtocol(NamedTuple):
         Training rows, then validation rows (same type as the inputs).
     y : array-like
         Their labels.
-    group_labels : ndarray of shape (n_train + n_val,), dtype int64
+    group_labels : ndarray of shape (n_train + n_val,)
         ``UNKNOWN_GROUP`` (-1) for the training rows, the validation groups
-        for the validation rows.
+        for the validation rows (int64). With groups named by strings, the
+        training rows get ``UNKNOWN_GROUP_NAME`` (``"<unknown>"``) instead.
     cv : PredefinedSplit
         One split: fit on the training rows, score on the validation rows.
     """
@@ -119,9 +121,10 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
         Validation inputs.
     y_val : same type as ``y_train``, of shape (n_val,)
         Validation labels.
-    group_labels_val : array-like of int of shape (n_val,)
-        Group of each validation row (see :func:`~jtt_sklearn.metrics.make_groups`);
-        at least two groups, none unknown.
+    group_labels_val : array-like of int or str of shape (n_val,)
+        Group of each validation row: integer ids (see
+        :func:`~jtt_sklearn.metrics.make_groups`) or names, as the group
+        scorers take them; at least two groups, none unknown.
 
     Returns
     -------
@@ -179,16 +182,13 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
         raise ValueError(
             f"group_labels_val must be 1-dimensional; got shape {groups_val.shape}."
         )
-    if groups_val.dtype.kind not in "iu":
+    # The scorers' own check: integer ids (make_groups) or group names as strings.
+    groups_val = _check_group_labels(groups_val)
+    if np.any(unknown_group_mask(groups_val)):
         raise ValueError(
-            "group_labels_val must be integer group ids; got dtype "
-            f"{groups_val.dtype}. Build them with make_groups(y_val, attribute_val)."
-        )
-    if np.any(groups_val == UNKNOWN_GROUP):
-        raise ValueError(
-            f"group_labels_val contains UNKNOWN_GROUP ({UNKNOWN_GROUP}). Every "
-            "validation row needs its group, since the validation rows are the "
-            "ones scored by worst-group accuracy."
+            f"group_labels_val contains UNKNOWN_GROUP ({UNKNOWN_GROUP}, or {UNKNOWN_GROUP_NAME!r} "
+            "for named groups). Every validation row needs its group, since the "
+            "validation rows are the ones scored by worst-group accuracy."
         )
     if np.unique(groups_val).shape[0] < 2:
         raise ValueError(
@@ -198,9 +198,11 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
 
     X = _concat_rows(X_train, X_val, "X")
     y = _concat_rows(y_train, y_val, "y")
-    group_labels = np.concatenate(
-        [np.full(n_train, UNKNOWN_GROUP, dtype=np.int64), groups_val.astype(np.int64)]
-    )
+    if groups_val.dtype.kind in "US":
+        unknown = np.full(n_train, UNKNOWN_GROUP_NAME)
+    else:
+        unknown = np.full(n_train, UNKNOWN_GROUP, dtype=np.int64)
+    group_labels = np.concatenate([unknown, groups_val])
     # -1: never in a test fold (always trained on); 0: the single test fold.
     test_fold = np.concatenate([np.full(n_train, -1), np.zeros(n_val, dtype=int)])
     return ValidationProtocol(X, y, group_labels, PredefinedSplit(test_fold))

@@ -23,6 +23,14 @@ def _delegate_has(attr):
     return check
 
 
+def _is_text(labels):
+    if labels.dtype.kind in "US":
+        return True
+    if labels.dtype.kind == "O" and labels.size:
+        return isinstance(labels.reshape(-1)[0], str)
+    return False
+
+
 class DelegatingClassifierMixin:
     """predict, predict_proba, predict_log_proba, decision_function and score of ``_delegate_attribute``.
 
@@ -44,6 +52,14 @@ class DelegatingClassifierMixin:
     def _encode(self, y):
         """Map labels to the indices of classes_; unseen labels become -1 (never predicted)."""
         y = np.asarray(y)
+        if _is_text(y) != _is_text(self.classes_):
+            kinds = {True: "strings", False: "numbers"}
+            raise ValueError(
+                f"Mix of label input types: the model was fitted on {kinds[_is_text(self.classes_)]} "
+                f"(classes_ = {self.classes_[:5].tolist()}) but got {kinds[_is_text(y)]} "
+                f"(such as {y.reshape(-1)[:3].tolist()}). Pass labels of the kind seen in fit; "
+                "otherwise every row would count as an error."
+            )
         positions = np.searchsorted(self.classes_, y).clip(0, self.classes_.size - 1)
         return np.where(self.classes_[positions] == y, positions, -1)
 

@@ -6,6 +6,19 @@ from sklearn.utils.validation import column_or_1d
 UNKNOWN_GROUP = -1
 """Group id of a row whose group is not known (the training rows in JTT's protocol)."""
 
+UNKNOWN_GROUP_NAME = "<unknown>"
+"""The same, where groups are named by strings."""
+
+
+def unknown_group_mask(groups):
+    """Which entries of a checked group-label array are the unknown group (-1 or ``"<unknown>"``)."""
+    groups = np.asarray(groups)
+    if groups.dtype.kind in "iu":
+        return groups == UNKNOWN_GROUP
+    if groups.dtype.kind in "US":
+        return groups == UNKNOWN_GROUP_NAME
+    return np.zeros(groups.shape, dtype=bool)
+
 
 def make_groups(y, attribute):
     """Build the paper's (label, attribute) group ids.

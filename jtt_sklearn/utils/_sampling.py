@@ -56,16 +56,28 @@ class MultiplicitySampler(Sampler):
     def __init__(self, multiplicity, random_state=None, shuffle=True):
         self.multiplicity = np.asarray(multiplicity, dtype=np.int64)
         self.shuffle = shuffle
+        if random_state is None:
+            # scikit-learn's convention: None follows the global numpy RNG (np.random.seed).
+            random_state = int(np.random.randint(np.iinfo(np.int32).max))
         self._rng = np.random.default_rng(random_state)
 
     def __len__(self):
         return int(self.multiplicity.sum())
 
     def __iter__(self):
-        indices = np.repeat(np.arange(len(self.multiplicity)), self.multiplicity)
+        n = len(self.multiplicity)
+        # int32 halves the epoch's index array; the shuffle draws the same permutation.
+        positions = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        indices = np.repeat(positions, self.multiplicity)
         if self.shuffle:
             self._rng.shuffle(indices)
-        return iter(indices.tolist())
+        return _as_python_ints(indices)
+
+
+def _as_python_ints(indices, chunk=1 << 16):
+    """Yield the indices as Python ints a chunk at a time, never the whole epoch as one list."""
+    for start in range(0, len(indices), chunk):
+        yield from indices[start : start + chunk].tolist()
 
 
 def _positions_multiplicity(dataset, multiplicity):

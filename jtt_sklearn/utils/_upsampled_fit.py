@@ -16,11 +16,10 @@ import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
-from torch.utils.data import DataLoader
 
 from ._estimator_params import find_skorch_net
 from ._sampling import UpsamplingDataLoader
-from ._validation import is_array_data
+from ._stage_checks import check_index_data, check_iterator_train
 
 STRATEGIES = ("sampler", "sample_weight", "index")
 
@@ -59,11 +58,7 @@ def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, random
         if fit_params.get(key) is not None:
             weights = weights * np.asarray(fit_params[key], dtype=np.float64)
         return estimator.fit(X, y, **{**fit_params, key: weights})
-    if not is_array_data(X):
-        raise ValueError(
-            "upsampling='index' needs X to be an array, a DataFrame or a list; for dicts "
-            "of arrays or torch Datasets use a skorch net (upsampling='sampler')."
-        )
+    check_index_data(X)
     if sp.issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()  # coo, dia, bsr, dok cannot be indexed by rows
     elif not hasattr(X, "__getitem__"):
@@ -107,12 +102,7 @@ def _is_row_aligned(value, n_samples):
 
 def _install_upsampling_loader(estimator, multiplicity, random_state):
     net, prefix = find_skorch_net(estimator)
-    if net.iterator_train not in (DataLoader, UpsamplingDataLoader):
-        raise ValueError(
-            f"The base net uses a custom iterator_train ({net.iterator_train!r}); JTT's "
-            "sampler upsampling replaces it with UpsamplingDataLoader. Use the default "
-            "DataLoader, or pass upsampling='index' to JTTClassifier."
-        )
+    check_iterator_train(net)
     estimator.set_params(
         **{
             f"{prefix}iterator_train": UpsamplingDataLoader,

@@ -1,0 +1,50 @@
+"""Stage 1 through joblib.Memory: clear errors for what cannot be cached, repair bad entries."""
+
+import pickle
+import warnings
+
+import joblib
+
+
+def call_cached(memory, func, *args, is_valid):
+    """``memory.cache(func)(*args)``, checked; ``args[0]`` is the estimator to fit.
+
+    A cache entry that loads as something ``is_valid`` rejects (a file
+    overwritten by hand, or by an incompatible version) is recomputed and
+    overwritten, with a warning; otherwise every later fit would fail on it.
+    Arguments that cannot be pickled, and so cannot be hashed into a cache
+    key, raise an error that says what to do instead of joblib's dump of
+    every argument.
+    """
+    if memory.location is None:
+        return func(*args)
+    _check_hashable(args[0])
+    cached = memory.cache(func)
+    result = cached(*args)
+    if is_valid(result):
+        return result
+    warnings.warn(
+        f"The stage-1 cache entry of {func.__name__} under {memory.location} held a "
+        f"{type(result).__name__}, not a stage-1 result; it was recomputed and overwritten.",
+        UserWarning,
+        stacklevel=6,  # the user's call of JTTClassifier.fit
+    )
+    result, _ = cached.call(*args)
+    return result
+
+
+def _check_hashable(estimator):
+    """The cache key hashes the estimator by pickling it: fail early, and say why, when that cannot work."""
+    try:
+        joblib.hash(estimator)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise ValueError(
+            "memory= caches stage 1 under a hash of the base estimator, which needs it to be "
+            f"picklable, and it is not: {_first_line(error)}. Define the module class (and any "
+            "function it uses) at module level rather than inside a function, or drop memory."
+        ) from None
+
+
+def _first_line(error):
+    message = str(error.args[0]) if error.args else str(error)
+    return message.splitlines()[0][:300]
