@@ -6,8 +6,11 @@ import warnings
 import joblib
 
 
-def call_cached(memory, func, *args, is_valid):
-    """``memory.cache(func)(*args)``, checked; ``args[0]`` is the estimator to fit.
+def call_cached(memory, func, *args, is_valid, **untracked):
+    """``memory.cache(func)(*args, **untracked)``, checked; ``args[0]`` is the estimator to fit.
+
+    ``untracked`` keyword arguments (progress display) are passed on but
+    left out of the cache key.
 
     A cache entry that loads as something ``is_valid`` rejects (a file
     overwritten by hand, or by an incompatible version) is recomputed and
@@ -17,10 +20,10 @@ def call_cached(memory, func, *args, is_valid):
     every argument.
     """
     if memory.location is None:
-        return func(*args)
+        return func(*args, **untracked)
     _check_hashable(args[0])
-    cached = memory.cache(func)
-    result = cached(*args)
+    cached = memory.cache(func, ignore=list(untracked))
+    result = cached(*args, **untracked)
     if is_valid(result):
         return result
     warnings.warn(
@@ -29,7 +32,7 @@ def call_cached(memory, func, *args, is_valid):
         UserWarning,
         stacklevel=6,  # the user's call of JTTClassifier.fit
     )
-    result, _ = cached.call(*args)
+    result, _ = cached.call(*args, **untracked)
     return result
 
 

@@ -35,6 +35,7 @@ from .utils._sampling import upsampling_multiplicity
 from .utils._upsampled_fit import resolve_upsampling
 from .utils._delegation import DelegatingClassifierMixin
 from .utils._fitted_state import all_or_nothing
+from .utils._progress import epoch_progress
 from .utils._stage_checks import check_stage_params, check_upsampled_epoch
 from .utils._t_grid import check_T_grid
 from .utils._validation import check_targets, check_X, is_torch_dataset
@@ -118,7 +119,12 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         estimator, torch (inside a forked RNG, so the global torch RNG is left
         as it was) and the stage-2 shuffle. An int makes fits reproducible.
     verbose : int, default=0
-        Print the size of the error set and the time of each stage.
+        ``1`` says which stage starts ("stage 1/2: identification, ...",
+        "stage 2/2: final model, N rows per epoch"), the size of the error
+        set and the time of each stage. ``2`` adds a progress bar over the
+        epochs of each stage of a skorch net (tqdm when installed, else a
+        line per epoch, on stderr). ``0`` prints nothing; the nets' own
+        ``verbose`` still controls their epoch tables.
 
     Attributes
     ----------
@@ -247,8 +253,9 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self._warn_about_error_set(base, y_encoded)
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
-        start = time.perf_counter()
-        check_upsampled_epoch(X, y_encoded.size, self.error_set_.size, self.lambda_up, self.upsampling_)
+        n_rows = check_upsampled_epoch(X, y_encoded.size, self.error_set_.size, self.lambda_up, self.upsampling_)
+        unit = "rows counted by sample_weight" if self.upsampling_ == "sample_weight" else "rows per epoch"
+        start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
         self.sample_multiplicity_ = upsampling_multiplicity(y_encoded.size, self.error_set_, self.lambda_up)
         self.final_estimator_ = fit_counted_rows(
             final,
@@ -260,8 +267,9 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
             seed=final_seed,
             shuffle_seed=shuffle_seed,
             stage=FINAL_STAGE,
+            progress=epoch_progress(self.verbose, "stage 2/2"),
         )
-        self._log("stage 2", start, f"{int(self.sample_multiplicity_.sum())} weighted rows")
+        self._log("stage 2", start, f"trained on {n_rows} {unit}")
         return self
 
     def _fit_identifier(self, base, X, y, fit_params, seed):
@@ -270,11 +278,14 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         identifier = self._stage_estimator(base, seed, self.identifier_params, T=self.T)
         key_data = CacheKeyData(X)
         if self.T_grid is None:
+            self._announce(f"stage 1/2: identification, {self._stage_1_length()}")
             identifier, predicted = call_cached(
-                memory, fit_identifier, identifier, key_data, y, fit_params, seed, is_valid=_is_identifier_result(y)
+                memory, fit_identifier, identifier, key_data, y, fit_params, seed,
+                is_valid=_is_identifier_result(y), progress=epoch_progress(self.verbose, "stage 1/2"),
             )
             return identifier, np.flatnonzero(predicted != y).astype(np.int64)
         epochs = check_T_grid(identifier, self.T, self.T_grid, self.epochs_param_)
+        self._announce(f"stage 1/2: identification, {epochs[-1]} epochs, recording T in {list(epochs)} (T={self.T})")
         if self.memory is None:
             warnings.warn(
                 "T_grid without memory trains stage 1 for max(T_grid) epochs in every fit and "
@@ -285,7 +296,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
             )
         identifier.set_params(**{self.epochs_param_: epochs[-1]})
         identifier, error_sets, weights = call_cached(
-            memory, fit_identifier_run, identifier, key_data, y, fit_params, seed, epochs, is_valid=_is_run_result(epochs)
+            memory, fit_identifier_run, identifier, key_data, y, fit_params, seed, epochs,
+            is_valid=_is_run_result(epochs), progress=epoch_progress(self.verbose, "stage 1/2"),
         )
         identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_)
         return identifier, np.asarray(error_sets[self.T], dtype=np.int64)
@@ -392,9 +404,20 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.classes_ = encoder.classes_
         return X, encoder.transform(y).astype(np.int64), routed
 
+    def _stage_1_length(self):
+        if self.T is None:
+            return "trained as the base estimator is configured"
+        return f"{self.epochs_param_}={self.T}"
+
+    def _announce(self, message):
+        """Say which stage starts (with verbose); return its start time."""
+        if self.verbose:
+            print(f"[JTT] {message}", flush=True)
+        return time.perf_counter()
+
     def _log(self, stage, start, message):
         if self.verbose:
-            print(f"[JTT] {stage}: {message} ({time.perf_counter() - start:.1f}s)")
+            print(f"[JTT] {stage} done: {message} ({time.perf_counter() - start:.1f}s)", flush=True)
 
     def get_metadata_routing(self):
         """Route ``fit`` parameters to the base estimator (both stages).

@@ -1,5 +1,7 @@
 """The work of each JTT stage, as plain functions (stage 1 is cached through joblib.Memory)."""
 
+import contextlib
+
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
@@ -13,7 +15,7 @@ from .utils._upsampled_fit import fit_upsampled
 from .utils._warnings import ignored_in_main_thread
 
 
-def fit_identifier(estimator, X, y, fit_params, seed, recorder=None):
+def fit_identifier(estimator, X, y, fit_params, seed, recorder=None, progress=None):
     """Stage 1: fit ``estimator`` by ERM and predict the training set once.
 
     ``estimator`` is already cloned and set to train for ``T`` epochs. Its
@@ -26,6 +28,8 @@ def fit_identifier(estimator, X, y, fit_params, seed, recorder=None):
     recorder : ErrorSetRecorder or None
         Attached to the net for this fit only; it records the error sets
         during training, so the final prediction pass is skipped.
+    progress : dict or None
+        Internal callbacks that show progress (see ``utils._progress``).
 
     Returns
     -------
@@ -36,19 +40,19 @@ def fit_identifier(estimator, X, y, fit_params, seed, recorder=None):
     """
     X = unwrap(X)
     stage = "stage 1 (identification)"
-    callbacks = {"output_width": OutputWidthCheck(np.unique(y).size, stage)}
+    callbacks = {"output_width": OutputWidthCheck(np.unique(y).size, stage), **(progress or {})}
     if recorder is not None:
         callbacks["error_sets"] = recorder
     # Stage 1 stops early on purpose; a ConvergenceWarning is expected, not a problem.
     with seeded_torch(seed), ignored_in_main_thread(ConvergenceWarning):
-        with internal_callbacks(estimator, **callbacks), reraise_interrupt(stage):
+        with internal_callbacks(estimator, **callbacks), reraise_interrupt(stage), dtype_errors_explained(X, stage):
             identifier = estimator.fit(X, y, **fit_params)
         check_training_loss(identifier, stage=stage)
         predictions = None if recorder is not None else np.asarray(identifier.predict(X)).reshape(-1)
     return identifier, predictions
 
 
-def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
+def fit_identifier_run(estimator, X, y, fit_params, seed, epochs, progress=None):
     """Stage 1 for every T in ``epochs`` at once: one run of ``max(epochs)`` epochs.
 
     ``estimator`` is (or ends in) a skorch net set to ``max(epochs)`` epochs.
@@ -68,7 +72,7 @@ def fit_identifier_run(estimator, X, y, fit_params, seed, epochs):
         ``{epoch: {module name: state_dict}}`` after each epoch in ``epochs``.
     """
     recorder = ErrorSetRecorder(epochs=list(epochs), keep_weights=True)
-    identifier, _ = fit_identifier(estimator, X, y, fit_params, seed, recorder=recorder)
+    identifier, _ = fit_identifier(estimator, X, y, fit_params, seed, recorder=recorder, progress=progress)
     net = find_skorch_net(identifier)[0]
     error_sets, weights = recorder.error_sets_, recorder.weights_
     missing = sorted(set(epochs) - set(error_sets))
@@ -133,7 +137,7 @@ def unwrap(X):
     return X.value if isinstance(X, CacheKeyData) else X
 
 
-def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage):
+def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, progress=None):
     """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times, seeded; check its loss.
 
     JTT's stage 2 and the group-balanced baseline both train this way.
@@ -142,13 +146,30 @@ def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, see
     """
     if seed is not None:
         seed_random_states(estimator, np.random.RandomState(seed))
-    checks = {"output_width": OutputWidthCheck(np.unique(y).size, stage)}
-    with seeded_torch(seed), internal_callbacks(estimator, **checks), reraise_interrupt(stage):
+    checks = {"output_width": OutputWidthCheck(np.unique(y).size, stage), **(progress or {})}
+    with seeded_torch(seed), internal_callbacks(estimator, **checks), reraise_interrupt(stage), dtype_errors_explained(X, stage):
         fitted = fit_upsampled(
             estimator, X, y, multiplicity, strategy=strategy, fit_params=fit_params, random_state=shuffle_seed
         )
     check_training_loss(fitted, stage=stage)
     return fitted
+
+
+@contextlib.contextmanager
+def dtype_errors_explained(X, stage):
+    """Turn torch's float64-vs-float32 errors into advice: numpy's default float64 meets float32 weights."""
+    try:
+        yield
+    except RuntimeError as error:
+        message = str(error)
+        mismatch = ("same dtype" in message or "should be the same" in message or "scalar type" in message)
+        if not (mismatch and getattr(X, "dtype", None) == np.float64 and ("Double" in message or "double" in message)):
+            raise
+        raise TypeError(
+            f"{stage} failed because X is float64 and the module's weights are float32 "
+            f"(torch: {message.splitlines()[0]}). Pass X.astype(np.float32), or have the module "
+            "cast its input (X.float() in forward); the nets of jtt_sklearn.recipes do that."
+        ) from error
 
 
 def check_training_loss(estimator, stage):
