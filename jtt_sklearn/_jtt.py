@@ -33,6 +33,7 @@ from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
 from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
 from .utils._sampling import upsampling_multiplicity
 from .utils._upsampled_fit import resolve_upsampling
+from .utils._batched_dataset import use_batch_fetching
 from .utils._delegation import DelegatingClassifierMixin
 from .utils._fitted_state import all_or_nothing
 from .utils._progress import epoch_progress
@@ -341,7 +342,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
 
     def _stage_estimator(self, base, seed, params, T=None):
         """A fresh clone of the base for one stage with its own params, seeded, T epochs if given."""
-        estimator = clone(base)
+        estimator = use_batch_fetching(clone(base))  # skorch's batches, fetched whole
         if params:
             if T is not None and self.epochs_param_ in params:
                 raise ValueError(

@@ -65,19 +65,54 @@ class MultiplicitySampler(Sampler):
         return int(self.multiplicity.sum())
 
     def __iter__(self):
+        return _as_python_ints(self.epoch_indices())
+
+    def epoch_indices(self):
+        """The positions of one epoch, as an array (a fresh permutation with ``shuffle``)."""
         n = len(self.multiplicity)
         # int32 halves the epoch's index array; the shuffle draws the same permutation.
         positions = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
         indices = np.repeat(positions, self.multiplicity)
         if self.shuffle:
             self._rng.shuffle(indices)
-        return _as_python_ints(indices)
+        return indices
 
 
 def _as_python_ints(indices, chunk=1 << 16):
     """Yield the indices as Python ints a chunk at a time, never the whole epoch as one list."""
     for start in range(0, len(indices), chunk):
         yield from indices[start : start + chunk].tolist()
+
+
+class MultiplicityBatchSampler(Sampler):
+    """The batches of ``BatchSampler(sampler, batch_size, drop_last)``, sliced from one array.
+
+    The same rows in the same order, without passing every index through
+    Python one at a time. Batches are numpy arrays when ``as_arrays`` (for
+    datasets that fetch a batch with one index operation), lists of ints
+    otherwise, as ``BatchSampler`` gives them.
+    """
+
+    def __init__(self, sampler, batch_size, drop_last=False, as_arrays=False):
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.as_arrays = as_arrays
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        indices = self.sampler.epoch_indices()
+        stop = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
+        for start in range(0, stop, self.batch_size):
+            batch = indices[start : start + self.batch_size]
+            yield batch if self.as_arrays else batch.tolist()
+
+
+def _unwrap_subset(dataset):
+    return dataset.dataset if isinstance(dataset, Subset) else dataset
 
 
 def _positions_multiplicity(dataset, multiplicity):
@@ -132,4 +167,12 @@ class UpsamplingDataLoader(DataLoader):
         sampler = MultiplicitySampler(multiplicity, random_state=random_state, shuffle=shuffle)
         if random_state is not None and kwargs.get("num_workers", 0) > 0:
             kwargs.setdefault("generator", torch.Generator().manual_seed(int(random_state)))
-        super().__init__(dataset, sampler=sampler, **kwargs)
+        batch_size = kwargs.pop("batch_size", 1)
+        if batch_size is None:  # no automatic batching: the dataset is read one row at a time
+            super().__init__(dataset, sampler=sampler, batch_size=None, **kwargs)
+            return
+        # Batches sliced from the epoch's index array: BatchSampler's batches, less Python per row.
+        as_arrays = getattr(_unwrap_subset(dataset), "fetches_batches_", False) and not isinstance(dataset, Subset)
+        batch_sampler = MultiplicityBatchSampler(sampler, batch_size, kwargs.pop("drop_last", False), as_arrays)
+        super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
+        self.multiplicity_sampler = sampler
