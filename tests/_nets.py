@@ -44,3 +44,13 @@ class SizeOutputToClasses(Callback):
         n_classes = int(np.unique(np.asarray(y)).size)
         if net.module_.n_classes != n_classes:
             net.set_params(module__n_classes=n_classes)
+
+
+EPOCHS_TRAINED = []
+
+
+class CountEpochs(Callback):
+    """Log every epoch that a net trains (into EPOCHS_TRAINED): how much work ran, and how long."""
+
+    def on_epoch_end(self, net, **kwargs):
+        EPOCHS_TRAINED.append(len(net.history))

@@ -45,7 +45,11 @@ def test_speed_benchmark_smoke(tmp_path):
     assert set(results["memory"]) == {"skorch", "sklearn"}
     assert all(row["ratio"] > 0 for row in results["memory"].values())
     assert results["grid"]["same_best_params"]
-    assert "<!-- speed:start -->" in results_md.read_text()
+    assert set(results["raw"]) == {"demo-sized", "compute-bound"}
+    assert all(row["ratio"] > 0 and row["errors"]["raw"] > 0 for row in results["raw"].values())
+    assert results["halving"]["ratio"] > 0 and results["n_jobs"]["speedup"] > 0
+    text = results_md.read_text()
+    assert "<!-- speed:start -->" in text and "Against raw PyTorch" in text and "successive halving" in text
 
 
 # Random labels: stage 1 is no better than the majority class, as the benchmark means it to be.

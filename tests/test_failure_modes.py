@@ -30,17 +30,7 @@ from jtt_sklearn.metrics import worst_group_accuracy
 from jtt_sklearn.model_selection import make_validation_protocol
 from jtt_sklearn.utils import MultiplicitySampler
 
-from ._nets import make_net
-
-EPOCHS_TRAINED = []
-
-
-class CountEpochs(Callback):
-    """Log every epoch that any net trains, to tell how much work ran before an error."""
-
-    def on_epoch_end(self, net, **kwargs):
-        EPOCHS_TRAINED.append(len(net.history))
-
+from ._nets import EPOCHS_TRAINED, CountEpochs, make_net
 
 class CtrlCAt(Callback):
     """Press Ctrl-C (a real SIGINT) at the end of one epoch, while ``armed``.

@@ -1,0 +1,51 @@
+"""Successive halving over the final model's epochs: stage 1 stays at T and is shared (issue 12)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import HalvingGridSearchCV
+
+from jtt_sklearn import JTTClassifier
+from jtt_sklearn.metrics import make_worst_group_scorer
+from jtt_sklearn.model_selection import make_validation_protocol, refit_on_train
+
+from ._nets import CountEpochs, EPOCHS_TRAINED, make_net
+
+
+@pytest.fixture
+def protocol_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(240, 4)).astype(np.float32)
+    attribute = rng.rand(240) < 0.5
+    y = ((X[:, 0] + 1.5 * attribute * (2 * (X[:, 1] > 0) - 1)) > 0).astype(np.int64)
+    groups = 2 * y + attribute
+    return (X[:160], y[:160]), (X[160:], y[160:], groups[160:])
+
+
+def _halving(jtt, **params):
+    return HalvingGridSearchCV(
+        jtt, {"T": [1, 2], "lambda_up": [1, 5, 20]}, resource="base_estimator__max_epochs",
+        min_resources=2, max_resources=6, factor=3, return_train_score=False, scoring=make_worst_group_scorer(),
+        refit=False, error_score="raise", **params,
+    )
+
+
+@pytest.mark.parametrize("T_grid", [None, [1, 2]], ids=["memory", "memory+T_grid"])
+def test_halving_rounds_share_stage_1_and_train_it_for_T_epochs(protocol_data, tmp_path, T_grid):
+    (X_train, y_train), (X_val, y_val, g_val) = protocol_data
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, g_val)
+    EPOCHS_TRAINED.clear()
+    jtt = JTTClassifier(make_net(max_epochs=6), memory=tmp_path, T_grid=T_grid, random_state=0,
+                        identifier_params={"callbacks": [CountEpochs()]})
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = _halving(jtt, cv=cv).fit(X, y, group_labels=group_labels)
+    assert search.n_iterations_ == 2  # 6 candidates at 2 epochs, then 2 at 6
+    # One identification run per T (or one for all T with T_grid), whatever the round's final length.
+    assert len(list(Path(tmp_path).rglob("output.pkl"))) == (1 if T_grid else 2)
+    assert EPOCHS_TRAINED == ([1, 2] if T_grid else [1, 1, 2])
+    model = refit_on_train(search, X_train, y_train)
+    assert model.final_estimator_.max_epochs == search.best_params_["base_estimator__max_epochs"]
+    assert len(model.identifier_.history) == search.best_params_["T"]
