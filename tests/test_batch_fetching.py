@@ -137,3 +137,16 @@ def test_the_upsampling_loader_serves_batches_as_before():
         for (Xb, yb), (Xr, yr) in zip(loader, reference, strict=True):
             torch.testing.assert_close(Xb, Xr, rtol=0, atol=0)
             torch.testing.assert_close(yb, yr, rtol=0, atol=0)
+
+
+def test_tensors_are_checked_on_their_device_without_a_copy_through_numpy(data):
+    X, y = data
+    X_tensor = torch.from_numpy(X).requires_grad_(True)  # np.asarray of it raises
+    with pytest.raises(RuntimeError):
+        np.asarray(X_tensor)
+    clf = JTTClassifier(_net(), T=1, random_state=0).fit(X_tensor.detach().requires_grad_(True), y)
+    assert clf.predict(X_tensor).shape == y.shape
+    bad = X_tensor.detach().clone()
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        JTTClassifier(_net(), T=1).fit(bad, y)

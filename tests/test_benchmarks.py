@@ -60,9 +60,11 @@ def test_gpu_benchmark_logic_on_cpu(tmp_path):
     results_md.write_text("# Results\n\nkept\n")
     argv = [*TINY_GPU_ARGS, "--results", str(results_md), "--json", str(results_json)]
     results = gpu.main(argv)
-    for side in ("raw", "jtt"):
+    for side in ("raw", "jtt", "jtt_default"):
         assert results[side]["stage1_img_s"] > 0 and results[side]["stage2_img_s"] > 0
     assert json.loads(results_json.read_text())["jtt"]["errors"] == results["jtt"]["errors"]
+    # The default path trains on the device tensor itself, through JTT's batch-fetching dataset.
+    assert results["jtt_default"]["errors"] >= 0 and "defaults (fp32)" in results_md.read_text()
     gpu.main(argv)  # a second run replaces the section
     text = results_md.read_text()
     assert text.count("<!-- gpu:start -->") == 1 and "kept" in text

@@ -69,6 +69,8 @@ def check_X(X, *, allow_nan, accept_sparse, ensure_2d=False, estimator_name="JTT
     """
     if not is_array_data(X):
         return
+    if _is_tensor(X):
+        return _check_tensor(X, allow_nan=allow_nan, ensure_2d=ensure_2d)
     try:
         check_array(
             X,
@@ -88,6 +90,32 @@ def check_X(X, *, allow_nan, accept_sparse, ensure_2d=False, estimator_name="JTT
             "them first (e.g. make_pipeline(SimpleImputer(), base)) or use a base that handles "
             "NaN, such as HistGradientBoostingClassifier."
         ) from error
+
+
+def _is_tensor(X):
+    import torch
+
+    return isinstance(X, torch.Tensor)
+
+
+def _check_tensor(X, *, allow_nan, ensure_2d):
+    """check_array's checks for a torch tensor, on its own device: never a copy through numpy."""
+    import torch
+
+    if X.ndim == 0 or X.shape[0] == 0:
+        raise ValueError(f"Found a tensor X of shape {tuple(X.shape)}; JTTClassifier needs at least one row.")
+    if ensure_2d and X.ndim == 1:
+        raise ValueError(
+            f"Expected a 2D tensor, got a 1D tensor of shape {tuple(X.shape)}. Reshape your data with "
+            "X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single row."
+        )
+    if X.is_complex():
+        raise ValueError("Complex data not supported; pass a real-valued tensor.")
+    if not allow_nan and X.is_floating_point() and not bool(torch.isfinite(X).all()):
+        raise ValueError(
+            "Input X contains NaN or infinity. The base estimator does not accept missing or infinite "
+            "values: impute them first, or use a base that handles NaN."
+        )
 
 
 def check_targets(X, y):
