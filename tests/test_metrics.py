@@ -3,7 +3,7 @@ import re
 import numpy as np
 import pytest
 from fairlearn.metrics import MetricFrame
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, recall_score
 
 from jtt_sklearn.metrics import (
     UNKNOWN_GROUP,
@@ -14,6 +14,7 @@ from jtt_sklearn.metrics import (
     make_groups,
     mean_group_accuracy,
     weighted_group_accuracy,
+    worst_class_accuracy,
     worst_group_accuracy,
 )
 from jtt_sklearn.utils import _groups
@@ -311,3 +312,42 @@ def test_group_report_takes_names_as_a_sequence_indexed_by_group():
 def test_group_labels_is_keyword_only():
     with pytest.raises(TypeError):
         worst_group_accuracy([0, 1], [0, 1], [0, 1])
+
+
+def test_worst_class_accuracy_by_hand():
+    # Class 0: 3 of 4 right; class 1: 1 of 2; class 2: 2 of 2.
+    y_true = [0, 0, 0, 0, 1, 1, 2, 2]
+    y_pred = [0, 0, 0, 1, 1, 2, 2, 2]
+    assert worst_class_accuracy(y_true, y_pred) == 1 / 2
+    # Weights inside each class: class 1's wrong row counts three times.
+    weights = [1, 1, 1, 1, 1, 3, 1, 1]
+    assert worst_class_accuracy(y_true, y_pred, sample_weight=weights) == 1 / (1 + 3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_worst_class_accuracy_is_the_lowest_recall(seed, n_classes):
+    y_true, y_pred, _, sample_weight = _random_inputs(seed, n_classes=n_classes)
+    recalls = recall_score(y_true, y_pred, average=None, sample_weight=sample_weight)
+    assert worst_class_accuracy(y_true, y_pred, sample_weight=sample_weight) == pytest.approx(recalls.min())
+    # The classes as the groups.
+    assert worst_class_accuracy(y_true, y_pred) == worst_group_accuracy(y_true, y_pred, group_labels=y_true)
+
+
+def test_worst_class_accuracy_ignores_classes_absent_from_y_true():
+    # Class 2 is only predicted: it has no recall, and its prediction is an error of class 1.
+    assert worst_class_accuracy([0, 0, 1, 1], [0, 0, 1, 2]) == 1 / 2
+    # A class label of -1 is a class, not the unknown group.
+    assert worst_class_accuracy([-1, -1, 1, 1], [-1, 1, 1, 1]) == 1 / 2
+    assert worst_class_accuracy(["no", "yes", "yes"], ["no", "no", "yes"]) == 1 / 2
+    # One class: plain accuracy.
+    assert worst_class_accuracy([1, 1, 1, 1], [1, 0, 1, 1]) == 3 / 4
+
+
+def test_worst_class_accuracy_bad_inputs():
+    with pytest.raises(ValueError, match="same length"):
+        worst_class_accuracy([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="must hold class labels"):
+        worst_class_accuracy([0, 1], [0.2, 0.7])
+    with pytest.raises(ValueError, match="no rows to score"):
+        worst_class_accuracy([], [])

@@ -23,9 +23,11 @@ from jtt_sklearn.exceptions import MissingGroupLabelsError
 from jtt_sklearn.metrics import (
     group_proportions,
     make_group_scorer,
+    make_worst_class_scorer,
     make_worst_group_scorer,
     mean_group_accuracy,
     weighted_group_accuracy,
+    worst_class_accuracy,
     worst_group_accuracy,
 )
 
@@ -367,3 +369,44 @@ def test_scorer_used_after_routing_was_switched_off_shows_the_line():
     search = GridSearchCV(LogisticRegression(), GRID, scoring=scorer)
     with pytest.raises(MissingGroupLabelsError, match="enable_metadata_routing=True"):
         search.fit(X, y)
+
+
+def make_rare_class(n_samples=300, seed=0):
+    """About 15 % of the rows are class 1, and the classes overlap."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, 2))
+    return X, (X[:, 0] + 0.5 * rng.normal(size=n_samples) > 1).astype(int)
+
+
+@pytest.mark.parametrize("routing_on", [False, True])
+def test_worst_class_scorer_selects_in_a_plain_search(routing_on):
+    X, y = make_rare_class()
+    cv = StratifiedKFold(3)
+    grid = {"class_weight": [None, {0: 1, 1: 3}, "balanced"]}
+    with sklearn.config_context(enable_metadata_routing=routing_on):
+        scorer = make_worst_class_scorer()
+        search = GridSearchCV(LogisticRegression(), grid, cv=cv, scoring=scorer).fit(X, y)
+        by_accuracy = GridSearchCV(LogisticRegression(), grid, cv=cv).fit(X, y)
+    assert repr(scorer) == "make_scorer(worst_class_accuracy, response_method='predict')"
+    manual = [
+        np.mean([
+            worst_class_accuracy(y[test], LogisticRegression(**params).fit(X[train], y[train]).predict(X[test]))
+            for train, test in cv.split(X, y)
+        ])
+        for params in search.cv_results_["params"]
+    ]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual)
+    assert search.best_params_ == search.cv_results_["params"][int(np.argmax(manual))]
+    # The rare class decides: accuracy would keep the unweighted model.
+    assert search.best_params_ != by_accuracy.best_params_
+
+
+def test_worst_class_scorer_is_called_without_group_labels():
+    X, y = make_rare_class()
+    model = LogisticRegression().fit(X, y)
+    scorer = make_worst_class_scorer()
+    assert scorer(model, X, y) == worst_class_accuracy(y, model.predict(X))
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert "group_labels" not in scorer.get_metadata_routing().score.requests
+        assert cross_validate(model, X, y, cv=3, scoring=scorer)["test_score"].shape == (3,)
+

@@ -1,9 +1,10 @@
 """Group metrics and scorers for choosing models by worst-group accuracy.
 
-Every function takes the group of each scored row as the keyword-only
+Every group function takes the group of each scored row as the keyword-only
 ``group_labels`` (integers from :func:`make_groups`, or strings). Rows with
 the unknown group ``UNKNOWN_GROUP`` (-1), the training rows of JTT's
-protocol, cannot be scored.
+protocol, cannot be scored. :func:`worst_class_accuracy` and its scorer
+need no groups: the classes stand in for them.
 """
 
 from ..utils._groups import UNKNOWN_GROUP, make_groups
@@ -14,9 +15,14 @@ from ._group_metrics import (
     group_report,
     mean_group_accuracy,
     weighted_group_accuracy,
+    worst_class_accuracy,
     worst_group_accuracy,
 )
-from ._scorer import make_group_scorer, make_worst_group_scorer
+from ._scorer import (
+    make_group_scorer,
+    make_worst_class_scorer,
+    make_worst_group_scorer,
+)
 
 __all__ = [
     "UNKNOWN_GROUP",
@@ -26,8 +32,10 @@ __all__ = [
     "group_report",
     "make_group_scorer",
     "make_groups",
+    "make_worst_class_scorer",
     "make_worst_group_scorer",
     "mean_group_accuracy",
     "weighted_group_accuracy",
+    "worst_class_accuracy",
     "worst_group_accuracy",
 ]

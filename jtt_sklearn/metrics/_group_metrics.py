@@ -293,6 +293,52 @@ def mean_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
     return float(accuracies.mean())
 
 
+def worst_class_accuracy(y_true, y_pred, *, sample_weight=None):
+    """Lowest per-class accuracy (recall) over the classes present in ``y_true``.
+
+    Like :func:`sklearn.metrics.balanced_accuracy_score`, but the minimum of
+    the per-class recalls instead of their mean. It needs no group labels,
+    so it selects models in any scikit-learn search with metadata routing
+    off (see :func:`make_worst_class_scorer`); with the classes as the
+    groups it equals :func:`worst_group_accuracy`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True class labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted class labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights used inside each class's accuracy.
+
+    Returns
+    -------
+    score : float
+        The minimum over the classes present in ``y_true`` of the fraction
+        of that class's rows predicted correctly.
+
+    Notes
+    -----
+    Only classes present in ``y_true`` count: a class that is only
+    predicted (a label of ``y_pred`` absent from ``y_true``) has no recall
+    and is ignored, though its predictions are errors of the true classes.
+    With a single class in ``y_true`` the score is plain accuracy.
+
+    Examples
+    --------
+    >>> from jtt_sklearn.metrics import worst_class_accuracy
+    >>> y_true = [0, 0, 0, 0, 1, 1, 2, 2]
+    >>> y_pred = [0, 0, 0, 1, 1, 0, 2, 2]
+    >>> worst_class_accuracy(y_true, y_pred)  # class 1: 1 of 2 right
+    0.5
+    """
+    y_true = _check_labels(y_true, "y_true")
+    # Class indices as the groups: a class label of -1 is not the unknown group.
+    _, class_index = np.unique(y_true, return_inverse=True)
+    _, accuracies, _, _ = _group_table(y_true, y_pred, class_index, sample_weight)
+    return float(accuracies.min())
+
+
 def group_proportions(group_labels):
     """Fraction of rows in each group.
 

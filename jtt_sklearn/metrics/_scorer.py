@@ -1,4 +1,7 @@
-"""Scorers that receive ``group_labels`` through scikit-learn's metadata routing."""
+"""Scorers that receive ``group_labels`` through scikit-learn's metadata routing.
+
+Also the worst-class scorer, which needs no group labels and no routing.
+"""
 
 import inspect
 from collections.abc import Mapping
@@ -13,7 +16,7 @@ from sklearn.utils._metadata_requests import MethodMetadataRequest
 from sklearn.utils.metadata_routing import UNCHANGED
 
 from ..exceptions import MissingGroupLabelsError
-from ._group_metrics import worst_group_accuracy
+from ._group_metrics import worst_class_accuracy, worst_group_accuracy
 
 _ROUTING_ON = "sklearn.set_config(enable_metadata_routing=True)"
 
@@ -243,3 +246,44 @@ def make_worst_group_scorer():
     make_group_scorer(worst_group_accuracy, response_method='predict')
     """
     return make_group_scorer(worst_group_accuracy)
+
+
+def make_worst_class_scorer():
+    """Scorer for :func:`worst_class_accuracy`: the lowest per-class recall.
+
+    A plain :func:`sklearn.metrics.make_scorer` scorer. It needs no group
+    labels, so it works in any scikit-learn search or ``cross_validate``
+    with metadata routing off (or on), with any ``cv``. Use it to choose
+    ``T`` and ``lambda_up`` when the validation set has no group labels:
+    the classes then stand in for the groups, which catches a shortcut that
+    fails a whole class but not one that fails a group within every class.
+    Classes absent from the scored rows are ignored.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)``.
+
+    See Also
+    --------
+    make_worst_group_scorer : The same with groups, JTT's own selection metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from jtt_sklearn.metrics import make_worst_class_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] > 1).astype(int)  # class 1 is the rare one
+    >>> search = GridSearchCV(
+    ...     LogisticRegression(), {"class_weight": [None, "balanced"]},
+    ...     scoring=make_worst_class_scorer(), cv=3,
+    ... ).fit(X, y)
+    >>> make_worst_class_scorer()
+    make_scorer(worst_class_accuracy, response_method='predict')
+    >>> search.best_params_
+    {'class_weight': 'balanced'}
+    """
+    return make_scorer(worst_class_accuracy)
