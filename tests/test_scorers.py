@@ -1,5 +1,6 @@
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -19,8 +20,10 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from jtt_sklearn import JTTClassifier
 from jtt_sklearn.exceptions import MissingGroupLabelsError
 from jtt_sklearn.metrics import (
+    UnknownGroupLabelsError,
     group_proportions,
     make_group_scorer,
     make_worst_class_scorer,
@@ -30,6 +33,7 @@ from jtt_sklearn.metrics import (
     worst_class_accuracy,
     worst_group_accuracy,
 )
+from jtt_sklearn.model_selection import make_validation_protocol
 
 # A plain grid over class weights: upweighting class 0 moves the threshold
 # away from the majority group's optimum toward the minority group's.
@@ -410,3 +414,46 @@ def test_worst_class_scorer_is_called_without_group_labels():
         assert "group_labels" not in scorer.get_metadata_routing().score.requests
         assert cross_validate(model, X, y, cv=3, scoring=scorer)["test_score"].shape == (3,)
 
+
+def _protocol_data():
+    X, y, minority = make_shifted_groups(n_samples=300)
+    return make_validation_protocol(X[:200], y[:200], X[200:], y[200:], minority[200:])
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_folds_with_unknown_groups_stop_the_search_instead_of_scoring_nan(routing, n_jobs):
+    # cv=3 on make_validation_protocol's rows: test folds hold training rows (group -1).
+    X, y, group_labels, _ = _protocol_data()
+    search = GridSearchCV(
+        JTTClassifier(LogisticRegression()), {"lambda_up": [1, 5]}, cv=3,
+        scoring=make_worst_group_scorer(), n_jobs=n_jobs,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(UnknownGroupLabelsError, match=r"have the unknown group UNKNOWN_GROUP \(-1\)") as error:
+            search.fit(X, y, group_labels=group_labels)
+    assert "pass cv=protocol.cv rather than cv=<number of folds>" in str(error.value)
+    assert "PredefinedSplit" in str(error.value)
+    assert not any("Scoring failed" in str(warning.message) for warning in caught)
+    assert not hasattr(search, "cv_results_")
+    with pytest.raises(UnknownGroupLabelsError):
+        cross_validate(LogisticRegression(), X, y, cv=3, scoring=make_worst_group_scorer(),
+                       params={"group_labels": group_labels})
+
+
+def test_the_protocol_split_still_scores_and_unknown_rows_fail_a_direct_call(routing):
+    X, y, group_labels, cv = _protocol_data()
+    search = GridSearchCV(
+        JTTClassifier(LogisticRegression()), {"lambda_up": [1, 5]}, cv=cv, scoring=make_worst_group_scorer(),
+    ).fit(X, y, group_labels=group_labels)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(UnknownGroupLabelsError, match="cannot score these rows: 200 of the 300 rows"):
+        make_worst_group_scorer()(model, X, y, group_labels=group_labels)
+    # The metric itself keeps raising a ValueError.
+    with pytest.raises(ValueError, match="unknown group"):
+        worst_group_accuracy(y, model.predict(X), group_labels=group_labels)
+    # Named groups: the unknown name stops it too.
+    named = np.where(group_labels == -1, "<unknown>", np.where(group_labels == 1, "minority", "majority"))
+    with pytest.raises(UnknownGroupLabelsError, match="200 of the 300 rows"):
+        make_worst_group_scorer()(model, X, y, group_labels=named)

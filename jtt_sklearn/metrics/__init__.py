@@ -19,6 +19,7 @@ from ._group_metrics import (
     worst_group_accuracy,
 )
 from ._scorer import (
+    UnknownGroupLabelsError,
     make_group_scorer,
     make_worst_class_scorer,
     make_worst_group_scorer,
@@ -27,6 +28,7 @@ from ._scorer import (
 __all__ = [
     "UNKNOWN_GROUP",
     "GroupAccuracy",
+    "UnknownGroupLabelsError",
     "group_accuracies",
     "group_proportions",
     "group_report",

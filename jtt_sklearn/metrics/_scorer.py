@@ -16,9 +16,30 @@ from sklearn.utils._metadata_requests import MethodMetadataRequest
 from sklearn.utils.metadata_routing import UNCHANGED
 
 from ..exceptions import MissingGroupLabelsError
-from ._group_metrics import worst_class_accuracy, worst_group_accuracy
+from ..utils._groups import unknown_group_mask
+from ._group_metrics import (
+    _check_group_labels,
+    _check_no_unknown,
+    worst_class_accuracy,
+    worst_group_accuracy,
+)
 
 _ROUTING_ON = "sklearn.set_config(enable_metadata_routing=True)"
+
+
+class UnknownGroupLabelsError(BaseException):
+    """A group scorer was asked to score rows whose group is ``UNKNOWN_GROUP``.
+
+    In JTT's protocol the training rows have the unknown group (-1), so a
+    search or ``cross_validate`` whose test folds (or, with
+    ``return_train_score=True``, training folds) contain them cannot be
+    scored: use the ``PredefinedSplit`` of
+    :func:`~jtt_sklearn.model_selection.make_validation_protocol` as ``cv``.
+    Like :class:`~jtt_sklearn.exceptions.MissingGroupLabelsError` it derives
+    from :class:`BaseException`, so that a search stops instead of turning
+    every such fold into a NaN score (``error_score=np.nan``, the default).
+    Catch it by name.
+    """
 
 
 def _missing_group_labels_message(scorer, name):
@@ -111,7 +132,27 @@ class _GroupScorer(_Scorer):
                     f"off now. Switch it on before the search with:\n    {_ROUTING_ON}"
                 )
             raise MissingGroupLabelsError(_missing_group_labels_message(self, "group_labels"))
+        _refuse_unknown_groups(self, kwargs["group_labels"])
         return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+
+def _refuse_unknown_groups(scorer, group_labels):
+    """Stop the search on rows with the unknown group; the metric would raise a ValueError (NaN score)."""
+    try:
+        groups = _check_group_labels(group_labels)
+    except ValueError:
+        return  # the metric itself says what is wrong with these labels
+    if not unknown_group_mask(groups).any():
+        return
+    try:
+        _check_no_unknown(groups)
+    except ValueError as error:
+        message = str(error)
+    raise UnknownGroupLabelsError(
+        f"{scorer!r} cannot score these rows: {message} In a search or cross_validate on "
+        "make_validation_protocol's data, pass cv=protocol.cv rather than cv=<number of "
+        "folds> or another splitter, and leave return_train_score=False."
+    ) from None
 
 
 def make_group_scorer(
@@ -164,8 +205,13 @@ def make_group_scorer(
     ``BaseException`` because searches turn every ``Exception`` of a scorer
     into a NaN score. When ``fit`` gets other metadata (for example
     ``groups`` for ``GroupKFold``) the check already runs while the search
-    routes them, before any fitting. Other scoring failures (a fold with a
-    single group) follow ``error_score``; use ``error_score="raise"``.
+    routes them, before any fitting. Rows with the unknown group
+    ``UNKNOWN_GROUP`` among the scored ones (``cv=3`` on
+    :func:`~jtt_sklearn.model_selection.make_validation_protocol`'s data, or
+    ``return_train_score=True``) raise :class:`UnknownGroupLabelsError`,
+    another ``BaseException``, for the same reason. Other scoring failures
+    (a fold with a single group) follow ``error_score``; use
+    ``error_score="raise"``.
 
     Examples
     --------
