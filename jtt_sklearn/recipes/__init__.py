@@ -3,7 +3,7 @@
 Nothing here downloads: pretrained weights come from files or directories you supply.
 """
 
-from ._paper import PAPER_SETTINGS, make_paper_jtt, report_paper_run, run_paper_setting
+from ._paper import PAPER_SETTINGS, make_paper_jtt, paper_grid, report_paper_run, run_paper_setting
 from ._text import HuggingfaceSequenceClassifier, LinearSchedule, join_sentence_pairs, make_text_pipeline
 from ._tabular import TabularMLP, make_tabular_net
 from ._vision import TorchvisionClassifier, make_vision_net
@@ -18,6 +18,7 @@ __all__ = [
     "make_paper_jtt",
     "make_tabular_net",
     "make_text_pipeline",
+    "paper_grid",
     "make_vision_net",
     "report_paper_run",
     "run_paper_setting",

@@ -35,6 +35,34 @@ PAPER_SETTINGS = {
 """The paper's hyperparameters per dataset (``official_up_weight`` is the official ``--up_weight``)."""
 
 
+def paper_grid(dataset):
+    """The paper's ``T`` and ``lambda_up`` for ``dataset`` as a search grid, with ``lambda_up=1`` beside them.
+
+    ``lambda_up=1`` is plain ERM: searched beside the paper's value on your
+    validation split, it lets the search answer "JTT does not help here".
+
+    Parameters
+    ----------
+    dataset : {"waterbirds", "celeba", "multinli", "civilcomments"}
+
+    Returns
+    -------
+    grid : dict
+        ``{"T": [T], "lambda_up": [1, official --up_weight + 1]}``, for
+        ``GridSearchCV`` or :func:`~jtt_sklearn.model_selection.tune_on_validation`.
+
+    Examples
+    --------
+    >>> from jtt_sklearn.recipes import paper_grid
+    >>> paper_grid("waterbirds")
+    {'T': [60], 'lambda_up': [1, 101]}
+    """
+    if dataset not in PAPER_SETTINGS:
+        raise ValueError(f"dataset must be one of {sorted(PAPER_SETTINGS)}, got {dataset!r}.")
+    setting = PAPER_SETTINGS[dataset]
+    return {"T": [setting["T"]], "lambda_up": [1, setting["official_up_weight"] + 1]}
+
+
 def _net_params(setting, prefix=""):
     """skorch parameter names for a setting's lr, weight decay and batch size."""
     return {
