@@ -16,9 +16,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from jtt_sklearn import JTTClassifier
+from jtt_sklearn.baselines import GroupBalancedClassifier
 from jtt_sklearn.datasets import load_colored_digits
-from jtt_sklearn.metrics import make_worst_group_scorer, worst_group_accuracy
-from jtt_sklearn.model_selection import make_validation_protocol
+from jtt_sklearn.metrics import make_worst_group_scorer, worst_class_accuracy, worst_group_accuracy
+from jtt_sklearn.model_selection import make_validation_protocol, tune_on_validation
 
 GRID = {"jttclassifier__T": [1, 10], "jttclassifier__lambda_up": [1, 5, 20, 200]}
 
@@ -95,3 +96,96 @@ def test_group_kfold_on_patient_ids_and_worst_group_on_group_labels(protocol):
     ).fit(X, y, groups=patients, group_labels=groups)
     for split in range(3):
         assert not np.isnan(search.cv_results_[f"split{split}_test_score"]).any()
+
+
+# tune_on_validation: progress lines, and selection without validation groups.
+
+TUNE_GRID = {"T": [1, 2], "lambda_up": [1, 5, 20]}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (X, y, _), (X_val, y_val, g_val), _ = load_colored_digits(random_state=0)
+    return X, y, X_val, y_val, g_val
+
+
+def _jtt():
+    return JTTClassifier(LogisticRegression(max_iter=300), random_state=0)
+
+
+def test_tune_on_validation_prints_each_candidate_and_the_choice(digits, capsys):
+    model, search = tune_on_validation(_jtt(), TUNE_GRID, *digits, verbose=1)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    n_val = len(digits[3])
+    assert lines[0] == (
+        f"[tune_on_validation] scoring each candidate by worst-group accuracy on the {n_val} validation "
+        f"rows after fitting it on the {len(digits[1])} training rows"
+    )
+    for k, params in enumerate(search.cv_results_["params"], 1):
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"[CV 1/1; {k}/6] START"))
+        end = next(i for i, line in enumerate(lines) if line.startswith(f"[CV 1/1; {k}/6] END"))
+        assert start < end
+        assert f"T={params['T']}, lambda_up={params['lambda_up']}" in lines[start]
+        assert f"score={search.cv_results_['mean_test_score'][k - 1]:.3f}" in lines[end]
+    assert lines[-1] == (
+        f"[tune_on_validation] chose candidate {search.best_index_ + 1}/6: {search.best_params_} "
+        f"(worst-group accuracy {search.best_score_:.3f}); refitting it on the training rows"
+    )
+
+
+def test_tune_on_validation_is_silent_by_default(digits, capsys):
+    tune_on_validation(_jtt(), TUNE_GRID, *digits)
+    assert capsys.readouterr().out == ""
+
+
+def test_verbose_tuning_in_parallel_chooses_the_same(digits, capsys):
+    _, sequential = tune_on_validation(_jtt(), TUNE_GRID, *digits)
+    model, parallel = tune_on_validation(_jtt(), TUNE_GRID, *digits, verbose=1, n_jobs=2)
+    assert parallel.best_params_ == sequential.best_params_
+    np.testing.assert_allclose(parallel.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"])
+    assert f"chose candidate {parallel.best_index_ + 1}/6" in capsys.readouterr().out
+
+
+def test_without_validation_groups_selection_is_by_worst_class_accuracy(digits, capsys):
+    X, y, X_val, y_val, g_val = digits
+    model, search = tune_on_validation(_jtt(), TUNE_GRID, X, y, X_val, y_val, verbose=1)
+    assert "worst_class_accuracy" in repr(search.scoring)
+    manual = [
+        worst_class_accuracy(y_val, _jtt().set_params(**params).fit(X, y).predict(X_val))
+        for params in search.cv_results_["params"]
+    ]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual)
+    assert search.best_params_ == search.cv_results_["params"][int(np.argmax(manual))]
+    # Refitted on the training rows only.
+    np.testing.assert_array_equal(model.predict(X_val), _jtt().set_params(**search.best_params_).fit(X, y).predict(X_val))
+    out = capsys.readouterr().out
+    assert "by worst-class accuracy" in out and "no group_labels_val" in out
+    assert f"(worst-class accuracy {search.best_score_:.3f})" in out
+
+
+def test_group_labels_val_stays_the_seventh_positional_argument(digits):
+    X, y, X_val, y_val, g_val = digits
+    _, positional = tune_on_validation(_jtt(), {"lambda_up": [1, 50]}, X, y, X_val, y_val, g_val)
+    _, keyword = tune_on_validation(_jtt(), {"lambda_up": [1, 50]}, X, y, X_val, y_val, group_labels_val=g_val)
+    assert "worst_group_accuracy" in repr(positional.scoring)
+    assert positional.best_params_ == keyword.best_params_
+    np.testing.assert_array_equal(positional.cv_results_["mean_test_score"], keyword.cv_results_["mean_test_score"])
+
+
+def test_worst_class_tuning_needs_two_validation_classes(digits):
+    X, y, X_val, y_val, _ = digits
+    with pytest.raises(ValueError, match="y_val holds a single class"):
+        tune_on_validation(_jtt(), {"lambda_up": [1, 5]}, X, y, X_val[y_val == 1], y_val[y_val == 1])
+
+
+def test_an_oracle_tunes_without_validation_groups(digits):
+    X, y, X_val, y_val, _ = digits
+    (_, _, g), _, _ = load_colored_digits(random_state=0)
+    model, search = tune_on_validation(
+        GroupBalancedClassifier(LogisticRegression(max_iter=300)), {"upsampling": ["auto", "index"]},
+        X, y, X_val, y_val, train_group_labels=g,
+    )
+    assert "worst_class_accuracy" in repr(search.scoring)
+    expected = GroupBalancedClassifier(LogisticRegression(max_iter=300), **search.best_params_).fit(X, y, group_labels=g)
+    np.testing.assert_array_equal(model.sample_multiplicity_, expected.sample_multiplicity_)

@@ -7,8 +7,13 @@ from sklearn import config_context
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from ..metrics import make_worst_group_scorer
+from ..metrics import make_worst_class_scorer, make_worst_group_scorer
+from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME
 from ._protocol import make_validation_protocol, refit_on_train
+
+# GridSearchCV prints a START and an END line (with the score) per fit, both
+# numbered "[CV <fold>/<folds>; <candidate>/<candidates>]", from verbose=10.
+_SEARCH_VERBOSE = 10
 
 
 def tune_on_validation(
@@ -18,7 +23,7 @@ def tune_on_validation(
     y_train,
     X_val,
     y_val,
-    group_labels_val,
+    group_labels_val=None,
     *,
     train_group_labels=None,
     verbose=0,
@@ -29,7 +34,9 @@ def tune_on_validation(
     Runs ``GridSearchCV`` over :func:`make_validation_protocol` with
     :func:`~jtt_sklearn.metrics.make_worst_group_scorer` (switching metadata
     routing on for the duration of the call) and refits the best candidate
-    on the training rows only, as the JTT paper does.
+    on the training rows only, as the JTT paper does. Without
+    ``group_labels_val`` it selects by worst-class accuracy instead
+    (:func:`~jtt_sklearn.metrics.make_worst_class_scorer`).
 
     Parameters
     ----------
@@ -39,14 +46,26 @@ def tune_on_validation(
         As for ``GridSearchCV``.
     X_train, y_train : array-like
         Training rows; their groups are not needed.
-    X_val, y_val, group_labels_val : array-like
-        Validation rows and their groups.
+    X_val, y_val : array-like
+        Validation rows.
+    group_labels_val : array-like of shape (n_val,), default=None
+        Groups of the validation rows. None selects by worst-class accuracy
+        (the lowest per-class recall) on the validation rows: the classes
+        stand in for the groups, which is weaker, since a shortcut that
+        fails a group inside every class goes unseen. ``y_val`` must then
+        hold at least two classes.
     train_group_labels : array-like, default=None
         Training groups, only for oracle baselines whose ``fit`` takes
         ``group_labels`` (such as
         :class:`~jtt_sklearn.baselines.GroupDROClassifier`). JTT needs none.
     verbose : int, default=0
-        ``GridSearchCV`` verbosity; 3 prints one line per candidate.
+        0 prints nothing. 1 or more prints what the candidates are scored
+        by, then scikit-learn's line per candidate before it is fitted
+        (``[CV 1/1; 3/6] START T=1, lambda_up=20``: the one fold of the
+        protocol, candidate 3 of 6) and after it is scored (``[CV 1/1; 3/6]
+        END ...; score=0.812``), then the chosen candidate. With ``n_jobs``
+        the candidate lines come from the workers: they may be out of order,
+        and in a notebook they may appear in the terminal that runs it.
     n_jobs : int, default=None
         ``GridSearchCV`` parallelism.
 
@@ -55,8 +74,11 @@ def tune_on_validation(
     model : estimator
         The best candidate, fitted on the training rows.
     search : GridSearchCV
-        The fitted search (``refit=False``), with ``cv_results_`` and
-        ``best_params_``.
+        The fitted search (``refit=False``), with ``cv_results_``,
+        ``best_params_`` and ``best_score_``. ``search.scoring`` is the
+        scorer the candidates were chosen by: ``make_group_scorer(
+        worst_group_accuracy, ...)``, or ``make_scorer(worst_class_accuracy,
+        ...)`` without ``group_labels_val``.
 
     Examples
     --------
@@ -73,26 +95,72 @@ def tune_on_validation(
     {'lambda_up': 50}
     """
     _check_train_group_labels(estimator, train_group_labels)
+    by_groups = group_labels_val is not None
     with config_context(enable_metadata_routing=True):
-        protocol = make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val)
-        group_labels, fit_params = protocol.group_labels, {}
+        if by_groups:
+            protocol = make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val)
+            scorer, score_name = make_worst_group_scorer(), "worst-group accuracy"
+            search_params = {"group_labels": protocol.group_labels}
+        else:
+            # The classes as stand-in groups: the same checks, and the same PredefinedSplit.
+            protocol = make_validation_protocol(X_train, y_train, X_val, y_val, _class_ids(y_val))
+            scorer, score_name = make_worst_class_scorer(), "worst-class accuracy"
+            search_params = {}
+        fit_params = {}
         if train_group_labels is not None:
             # An oracle trains on the real training groups; scoring still sees validation rows only.
-            group_labels = np.concatenate([np.asarray(train_group_labels), np.asarray(group_labels_val)])
+            search_params["group_labels"] = _oracle_group_labels(train_group_labels, group_labels_val, len(protocol.y))
             estimator = clone(estimator).set_fit_request(group_labels=True)
             fit_params = {"group_labels": train_group_labels}
+        (train, test), = protocol.cv.split()
+        _log(verbose, (
+            f"scoring each candidate by {score_name} on the {len(test)} validation rows after "
+            f"fitting it on the {len(train)} training rows"
+            + ("" if by_groups else " (no group_labels_val: the classes stand in for the groups)")
+        ))
         search = GridSearchCV(
             estimator,
             param_grid,
             cv=protocol.cv,
-            scoring=make_worst_group_scorer(),
+            scoring=scorer,
             refit=False,
             error_score="raise",
-            verbose=verbose,
+            verbose=_SEARCH_VERBOSE if verbose else 0,
             n_jobs=n_jobs,
-        ).fit(protocol.X, protocol.y, group_labels=group_labels)
+        ).fit(protocol.X, protocol.y, **search_params)
+        n_candidates = len(search.cv_results_["params"])
+        _log(verbose, (
+            f"chose candidate {search.best_index_ + 1}/{n_candidates}: {search.best_params_} "
+            f"({score_name} {search.best_score_:.3f}); refitting it on the training rows"
+        ))
         model = refit_on_train(search, X_train, y_train, **fit_params)
     return model, search
+
+
+def _log(verbose, message):
+    if verbose:
+        print(f"[tune_on_validation] {message}", flush=True)
+
+
+def _class_ids(y_val):
+    """Each validation row's class index, checked to cover two classes, for the protocol's groups."""
+    classes, ids = np.unique(np.asarray(y_val), return_inverse=True)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"y_val holds a single class ({classes.tolist()}), so worst-class accuracy cannot "
+            "tell candidates apart. Pass group_labels_val, or validation rows of at least two "
+            "classes."
+        )
+    return ids.reshape(-1)
+
+
+def _oracle_group_labels(train_group_labels, group_labels_val, n_rows):
+    """The groups routed to an oracle's fit, one per protocol row; it only sees the training ones."""
+    train_groups = np.asarray(train_group_labels)
+    if group_labels_val is not None:
+        return np.concatenate([train_groups, np.asarray(group_labels_val)])
+    unknown = UNKNOWN_GROUP_NAME if train_groups.dtype.kind in "USO" else UNKNOWN_GROUP
+    return np.concatenate([train_groups, np.full(n_rows - len(train_groups), unknown)])
 
 
 def _check_train_group_labels(estimator, train_group_labels):
