@@ -518,26 +518,7 @@ def group_report(
     groups, accuracies, counts, overall = _group_table(
         y_true, y_pred, group_labels, sample_weight, min_groups=2
     )
-    if group_names is None:
-        names = [str(group.item()) for group in groups]
-    else:
-        if not isinstance(group_names, Mapping):
-            if isinstance(group_names, str) or not hasattr(group_names, "__len__"):
-                raise TypeError(
-                    "group_names must be a dict {group: name} or a sequence of names "
-                    f"indexed by integer group id; got {type(group_names).__name__}."
-                )
-            # A sequence, such as DatasetSplits.group_names, names group ids 0, 1, ...
-            group_names = dict(enumerate(group_names))
-        unnamed = [group.item() for group in groups if group.item() not in group_names]
-        if unnamed:
-            raise ValueError(
-                f"group_names has no name for groups {unnamed}; give every group "
-                "present in group_labels a name."
-            )
-        names = [str(group_names[group.item()]) for group in groups]
-    if len(set(names)) != len(names):
-        raise ValueError(f"Group names must be unique; got {names}.")
+    names = _display_names(groups, group_names)
 
     worst = int(np.argmin(accuracies))  # first minimum: lowest group label on ties
     n_total = int(counts.sum())
@@ -579,3 +560,28 @@ def group_report(
             row_fmt.format(label, row["n_samples"], row["accuracy"], width=width, digits=digits)
         )
     return "\n".join(lines) + "\n"
+
+
+def _display_names(groups, group_names):
+    """The name shown for each of the sorted unique ``groups`` (``group_names`` of the reports)."""
+    if group_names is None:
+        names = [str(group.item()) for group in groups]
+    else:
+        if not isinstance(group_names, Mapping):
+            if isinstance(group_names, str) or not hasattr(group_names, "__len__"):
+                raise TypeError(
+                    "group_names must be a dict {group: name} or a sequence of names "
+                    f"indexed by integer group id; got {type(group_names).__name__}."
+                )
+            # A sequence, such as DatasetSplits.group_names, names group ids 0, 1, ...
+            group_names = dict(enumerate(group_names))
+        unnamed = [group.item() for group in groups if group.item() not in group_names]
+        if unnamed:
+            raise ValueError(
+                f"group_names has no name for groups {unnamed}; give every group "
+                "present in group_labels a name."
+            )
+        names = [str(group_names[group.item()]) for group in groups]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Group names must be unique; got {names}.")
+    return names

@@ -1,0 +1,386 @@
+"""Per-group error rates of the identification model, and a verdict on JTT's premise."""
+
+import textwrap
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from .._jtt import JTTClassifier
+from ..metrics._group_metrics import _check_group_labels, _check_labels, _display_names, _group_table
+
+# The columns of the report, in order: the dict keys of every row.
+_COLUMNS = (
+    "n_samples",
+    "share_of_rows",
+    "identifier_error_rate",
+    "share_of_errors",
+    "enrichment",
+    "class_enrichment",
+    "final_accuracy",
+)
+_SUMMARY = ("identifier_worst_group", "final_worst_group", "overall")
+_NOT_GROUPS = frozenset(_SUMMARY) | {"premise_holds", "verdict"}
+_PLOT_INSTALL = '`pip install matplotlib` (or `pip install "jtt-sklearn[plot]"`)'
+
+
+def error_set_report(
+    estimator,
+    X,
+    y,
+    *,
+    group_labels,
+    group_names=None,
+    enrichment_threshold=1.5,
+    digits=4,
+    output_dict=False,
+):
+    """Where the identification model's errors fall, group by group, like ``group_report``.
+
+    JTT works when its identification model (``identifier_``, stage 1) gets
+    the worst groups wrong much more often than the others, so that its
+    error set is mostly their rows. Training rows have no group labels, so
+    check this on group-labelled rows, usually the validation set: for each
+    group, how often ``identifier_`` misclassifies its rows, what share of
+    all its errors they make, and the final model's accuracy; then one line
+    that says whether the premise holds.
+
+    Parameters
+    ----------
+    estimator : JTTClassifier or Pipeline
+        A fitted :class:`~jtt_sklearn.JTTClassifier`, or a fitted Pipeline
+        whose last step is one (``X`` then goes through the other steps
+        before reaching the identification model).
+    X : array-like, DataFrame, dict of arrays or torch Dataset
+        The rows to check, in the form ``estimator.predict`` takes.
+    y : array-like of shape (n_samples,)
+        Their true labels.
+    group_labels : array-like of shape (n_samples,)
+        Their groups; at least two groups, none unknown (-1).
+    group_names : dict or sequence of str, default=None
+        Display names, as for :func:`~jtt_sklearn.metrics.group_report`.
+    enrichment_threshold : float, default=1.5
+        How many times its share of the rows a group's share of the errors
+        must be for the premise to hold (see Notes).
+    digits : int, default=4
+        Digits of the numbers in the text report (``output_dict`` values are
+        not rounded).
+    output_dict : bool, default=False
+        Return a dict instead of a string.
+
+    Returns
+    -------
+    report : str or dict
+        One row per group, with the columns
+
+        - ``n_samples``: the group's rows; ``share_of_rows``: their share of
+          all rows;
+        - ``identifier_error_rate``: the share of the group's rows that
+          ``identifier_`` misclassifies;
+        - ``share_of_errors``: the group's share of all of ``identifier_``'s
+          errors on these rows;
+        - ``enrichment``: ``share_of_errors / share_of_rows``, which is also
+          the group's error rate over the overall error rate (1: the errors
+          fall on the group as often as on any row);
+        - ``class_enrichment``: the group's errors over those expected from
+          its rows' classes (each row counted with ``identifier_``'s error
+          rate on its class, so for a group inside one class, the group's
+          error rate over the class's; 1: the errors follow the classes,
+          not the group);
+        - ``final_accuracy``: the final model's accuracy on the group;
+
+        then the rows ``identifier worst (name)`` (the group with the highest
+        identification error rate), ``final worst (name)`` (the group with the
+        lowest final accuracy; the lowest group label wins ties in both) and
+        ``overall``, and the verdict. As a dict, keys are the group names
+        (strings) and ``"identifier_worst_group"``, ``"final_worst_group"``
+        (both also hold their ``"group"``), ``"overall"``,
+        ``"premise_holds"`` (True, False, or None when ``identifier_``
+        makes no error on these rows) and ``"verdict"`` (the line). Without
+        errors the shares and enrichments are NaN.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is neither a JTTClassifier nor a Pipeline ending in
+        one.
+    sklearn.exceptions.NotFittedError
+        If it is not fitted.
+    ValueError
+        If the inputs differ in length, a row has the unknown group, or
+        only one group is present.
+
+    See Also
+    --------
+    plot_error_set_report : The same numbers as a bar chart.
+    jtt_sklearn.metrics.group_report : Accuracy per group of any predictions.
+
+    Notes
+    -----
+    **The rule.** JTT's premise holds when some group has at least
+    ``enrichment_threshold`` times its share of the errors, both against all
+    rows (``enrichment``) and against the rows of its classes
+    (``class_enrichment``); the verdict names the one with the highest
+    ``enrichment``. Otherwise it does not hold, and the verdict says why:
+    the errors are spread like the rows (no group reaches the threshold),
+    or they follow the classes (a group reaches it, but only because its
+    class is often misclassified, in all of that class's groups alike). In
+    the latter case upweighting the error set amounts to upweighting a
+    class.
+
+    A group of a few rows can reach the threshold by chance; read the
+    ``n_samples`` column. The identification model sees the validation rows
+    for the first time, so its errors there estimate the composition of
+    the error set on the (ungrouped) training rows; pass the training rows
+    and their groups, where a dataset has them, to see the error set itself
+    (``error_set_`` is then exactly the rows counted as errors).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from jtt_sklearn import JTTClassifier
+    >>> from jtt_sklearn.datasets import load_colored_digits
+    >>> from jtt_sklearn.diagnostics import error_set_report
+    >>> splits = load_colored_digits()
+    >>> (X, y, _), (X_val, y_val, g_val), _ = splits
+    >>> clf = JTTClassifier(LogisticRegression(max_iter=1000), T=1, lambda_up=50, random_state=0)
+    >>> report = error_set_report(
+    ...     clf.fit(X, y), X_val, y_val, group_labels=g_val,
+    ...     group_names=splits.group_names, output_dict=True,
+    ... )
+    >>> report["premise_holds"]
+    True
+    >>> round(report["y=1 (digit>=5), red"]["share_of_errors"], 2)
+    0.5
+    >>> print(report["verdict"])  # doctest: +NORMALIZE_WHITESPACE
+    JTT's premise holds: 50.0% of the identification model's errors fall in group
+    'y=0 (digit<5), green', which has 25.0% of the rows (error rate 100.0% against
+    50.0% overall).
+    """
+    jtt, X_identifier = _fitted_jtt(estimator, X)
+    y_final = estimator.predict(X)
+    encoded = np.asarray(jtt.identifier_.predict(X_identifier)).reshape(-1)
+    y_identifier = jtt.classes_.take(encoded.astype(np.intp))
+    groups, final_accuracies, counts, final_overall = _group_table(y, y_final, group_labels, min_groups=2)
+    # Checks the identifier's predictions too (their length, a mix of label types).
+    _group_table(y, y_identifier, group_labels, min_groups=2)
+    names = _display_names(groups, group_names)
+    columns, expected, n_errors = _identifier_columns(y, y_identifier, group_labels, counts)
+    columns["final_accuracy"] = final_accuracies
+
+    def row(index):
+        return {
+            key: int(columns[key][index]) if key == "n_samples" else float(columns[key][index])
+            for key in _COLUMNS
+        }
+
+    n_rows = int(counts.sum())
+    identifier_worst = int(np.argmax(columns["identifier_error_rate"]))  # first maximum
+    final_worst = int(np.argmin(final_accuracies))
+    shares_of_all = np.nan if not n_errors else 1.0
+    report = {name: row(index) for index, name in enumerate(names)}
+    summary = {
+        "identifier_worst_group": {"group": groups[identifier_worst].item(), **row(identifier_worst)},
+        "final_worst_group": {"group": groups[final_worst].item(), **row(final_worst)},
+        "overall": {
+            "n_samples": n_rows,
+            "share_of_rows": 1.0,
+            "identifier_error_rate": float(n_errors / n_rows),
+            "share_of_errors": shares_of_all,
+            "enrichment": shares_of_all,
+            "class_enrichment": shares_of_all,
+            "final_accuracy": final_overall,
+        },
+    }
+    premise_holds, verdict = _verdict(columns, names, expected, n_errors / n_rows, enrichment_threshold)
+    if output_dict:
+        return {**report, **summary, "premise_holds": premise_holds, "verdict": verdict}
+    labels = {
+        "identifier_worst_group": f"identifier worst ({names[identifier_worst]})",
+        "final_worst_group": f"final worst ({names[final_worst]})",
+        "overall": "overall",
+    }
+    return _text_report(report, {labels[key]: summary[key] for key in _SUMMARY}, verdict, digits)
+
+
+def _identifier_columns(y, y_identifier, group_labels, counts):
+    """The identification model's columns of the report (inputs already checked).
+
+    Returns ``(columns, expected, n_errors)``: ``expected`` is each group's
+    number of errors expected from its rows' classes.
+    """
+    y_true = _check_labels(y, "y")
+    _, group_index = np.unique(_check_group_labels(group_labels), return_inverse=True)
+    _, class_index = np.unique(y_true, return_inverse=True)
+    wrong = (y_identifier != y_true).astype(np.float64)
+    n_errors = wrong.sum()
+    errors = np.bincount(group_index, weights=wrong, minlength=counts.shape[0])
+    class_error_rates = np.bincount(class_index, weights=wrong) / np.bincount(class_index)
+    expected = np.bincount(group_index, weights=class_error_rates[class_index], minlength=counts.shape[0])
+    share_of_rows = counts / counts.sum()
+    undefined = np.full(counts.shape[0], np.nan)  # shares of no errors at all
+    share_of_errors = errors / n_errors if n_errors else undefined
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # A group without errors: 0, also where its classes have none (0 / 0).
+        class_enrichment = np.where(errors > 0, errors / expected, 0.0) if n_errors else undefined
+    columns = {
+        "n_samples": counts,
+        "share_of_rows": share_of_rows,
+        "identifier_error_rate": errors / counts,
+        "share_of_errors": share_of_errors,
+        "enrichment": share_of_errors / share_of_rows,
+        "class_enrichment": class_enrichment,
+    }
+    return columns, expected, n_errors
+
+
+def _text_report(rows, summary_rows, verdict, digits):
+    """The report as text: ``{label: row}`` for the groups, then for the summaries, then the verdict."""
+    width = max(len(label) for label in [*rows, *summary_rows])
+
+    def line(label, values):
+        cells = "".join(
+            f"  {values[key]:>{len(key)}d}" if key == "n_samples" else f"  {values[key]:>{len(key)}.{digits}f}"
+            for key in _COLUMNS
+        )
+        return f"{label:>{width}s} {cells}"
+
+    lines = [f"{'':>{width}s} " + "".join(f"  {key}" for key in _COLUMNS), ""]
+    lines += [line(label, values) for label, values in rows.items()]
+    lines.append("")
+    lines += [line(label, values) for label, values in summary_rows.items()]
+    lines += ["", verdict]
+    return "\n".join(lines) + "\n"
+
+
+def _fitted_jtt(estimator, X):
+    """The fitted JTTClassifier inside ``estimator`` and the rows as its identifier takes them."""
+    jtt = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if not isinstance(jtt, JTTClassifier):
+        kind = f"a Pipeline ending in {type(jtt).__name__}" if jtt is not estimator else type(jtt).__name__
+        raise TypeError(
+            "error_set_report describes the identification model (identifier_) of a fitted "
+            f"JTTClassifier, or of a Pipeline whose last step is one; got {kind}, which has no "
+            "identifier_. For the per-group accuracy of any model use "
+            "jtt_sklearn.metrics.group_report."
+        )
+    check_is_fitted(jtt, "identifier_")
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        X = estimator[:-1].transform(X)
+    return jtt, X
+
+
+def _verdict(columns, names, expected, overall_error_rate, threshold):
+    """``(premise_holds, one line)`` by the rule of error_set_report's Notes."""
+    if overall_error_rate == 0:
+        return None, (
+            "Cannot tell whether JTT's premise holds: the identification model misclassifies "
+            "none of these rows, so there are no errors to compare with the groups."
+        )
+    enrichment, class_enrichment = columns["enrichment"], columns["class_enrichment"]
+    share_of_errors, share_of_rows = columns["share_of_errors"], columns["share_of_rows"]
+    rates = columns["identifier_error_rate"]
+    qualifies = (enrichment >= threshold) & (class_enrichment >= threshold)
+    if qualifies.any():
+        g = int(np.argmax(np.where(qualifies, enrichment, -np.inf)))
+        return True, (
+            f"JTT's premise holds: {share_of_errors[g]:.1%} of the identification model's errors "
+            f"fall in group {names[g]!r}, which has {share_of_rows[g]:.1%} of the rows (error "
+            f"rate {rates[g]:.1%} against {overall_error_rate:.1%} overall)."
+        )
+    g = int(np.argmax(enrichment))
+    if enrichment[g] >= threshold:
+        return False, (
+            "JTT's premise does not hold: the identification model's errors follow the classes, "
+            f"not the groups. Group {names[g]!r} has {share_of_errors[g]:.1%} of the errors and "
+            f"{share_of_rows[g]:.1%} of the rows, but its error rate ({rates[g]:.1%}) is under "
+            f"{threshold:g} times that of its class ({expected[g] / columns['n_samples'][g]:.1%}), so "
+            "upweighting the error set mostly upweights a class."
+        )
+    return False, (
+        "JTT's premise does not hold: the identification model's errors are spread like the rows. "
+        f"No group has {threshold:g} times its share of the rows; the most, {names[g]!r}, has "
+        f"{share_of_errors[g]:.1%} of the errors and {share_of_rows[g]:.1%} of the rows."
+    )
+
+
+def plot_error_set_report(report, *, ax=None):
+    """Bar chart of :func:`error_set_report`: where the identification model's errors fall.
+
+    For each group, four bars: its share of the rows, its share of the
+    identification model's errors (JTT's premise is that these two differ,
+    the errors crowding into the worst groups), the identification model's
+    error rate on it, and the final model's accuracy on it. The verdict is
+    the title. Saving the figure is the caller's job
+    (``ax.figure.savefig("errors.png")``). Needs matplotlib.
+
+    Parameters
+    ----------
+    report : dict
+        ``error_set_report(..., output_dict=True)``.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``report`` is not the dict of ``error_set_report``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from jtt_sklearn import JTTClassifier
+    >>> from jtt_sklearn.datasets import load_colored_digits
+    >>> from jtt_sklearn.diagnostics import error_set_report, plot_error_set_report
+    >>> (X, y, _), (X_val, y_val, g_val), _ = load_colored_digits()
+    >>> clf = JTTClassifier(LogisticRegression(max_iter=1000), random_state=0).fit(X, y)
+    >>> report = error_set_report(clf, X_val, y_val, group_labels=g_val, output_dict=True)
+    >>> ax = plot_error_set_report(report)
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['0', '1', '2', '3']
+    """
+    if not isinstance(report, Mapping) or "verdict" not in report:
+        raise TypeError(
+            "plot_error_set_report draws the dict of error_set_report: pass "
+            "error_set_report(estimator, X, y, group_labels=g, output_dict=True); got "
+            f"{type(report).__name__}."
+        )
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            f"plot_error_set_report needs matplotlib, which is not installed: {_PLOT_INSTALL}."
+        ) from error
+    names = [name for name in report if name not in _NOT_GROUPS]
+    bars = {
+        "share of rows": "share_of_rows",
+        "share of identifier errors": "share_of_errors",
+        "identifier error rate": "identifier_error_rate",
+        "final accuracy": "final_accuracy",
+    }
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(names) + 2), 4.5))
+    positions = np.arange(len(names))
+    width = 0.8 / len(bars)
+    for offset, (label, key) in enumerate(bars.items()):
+        heights = [report[name][key] for name in names]
+        ax.bar(positions + (offset - (len(bars) - 1) / 2) * width, heights, width, label=label)
+    ax.set_xticks(positions, [textwrap.fill(name, 16) for name in names])
+    # Room above the bars for the legend.
+    ax.set_ylim(0, 1.2)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("share of rows / errors, rate, accuracy")
+    ax.set_xlabel("group")
+    ax.set_title(textwrap.fill(report["verdict"], 90), fontsize="small")
+    ax.legend(fontsize="small", ncols=len(bars), loc="upper center", frameon=False)
+    return ax
