@@ -149,7 +149,7 @@ html_theme_options = {
 # API page (its "On this page" lists the modules; the object pages keep it).
 html_sidebars = {
     page: []
-    for page in ["index", "getting_started", "user_guide", "model_selection", "datasets",
+    for page in ["index", "getting_started", "user_guide", "model_selection", "diagnostics", "datasets",
                  "results", "troubleshooting", "changelog", "api"]
 }
 

@@ -1,6 +1,6 @@
 """Warnings raised by jtt-sklearn."""
 
-__all__ = ["EmptyErrorSetWarning", "MissingGroupLabelsError", "WeakIdentifierWarning"]
+__all__ = ["EmptyErrorSetWarning", "MissingGroupLabelsError", "UnknownGroupLabelsError", "WeakIdentifierWarning"]
 
 
 class EmptyErrorSetWarning(UserWarning):
@@ -21,6 +21,21 @@ class MissingGroupLabelsError(BaseException):
     their default) and carry on. A forgotten ``group_labels`` (or metadata
     routing switched off) is a setup mistake that would make every score
     NaN, so it must stop the search instead. Catch it by name.
+    """
+
+
+class UnknownGroupLabelsError(BaseException):
+    """A group scorer was asked to score rows whose group is ``UNKNOWN_GROUP``.
+
+    In JTT's protocol the training rows have the unknown group (-1), so a
+    search or ``cross_validate`` whose test folds (or, with
+    ``return_train_score=True``, training folds) contain them cannot be
+    scored: use the ``PredefinedSplit`` of
+    :func:`~jtt_sklearn.model_selection.make_validation_protocol` as ``cv``.
+    Like :class:`~jtt_sklearn.exceptions.MissingGroupLabelsError` it derives
+    from :class:`BaseException`, so that a search stops instead of turning
+    every such fold into a NaN score (``error_score=np.nan``, the default).
+    Catch it by name.
     """
 
 

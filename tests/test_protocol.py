@@ -9,6 +9,7 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from jtt_sklearn.exceptions import UnknownGroupLabelsError
 from jtt_sklearn.metrics import (
     UNKNOWN_GROUP,
     make_worst_group_scorer,
@@ -223,7 +224,7 @@ def test_scoring_training_rows_raises(routing):
         return_train_score=True,
         error_score="raise",
     )
-    with pytest.raises(ValueError, match="unknown group UNKNOWN_GROUP"):
+    with pytest.raises(UnknownGroupLabelsError, match="unknown group UNKNOWN_GROUP"):
         search.fit(X, y, group_labels=group_labels)
 
 

@@ -18,8 +18,8 @@ from ._group_metrics import (
     worst_class_accuracy,
     worst_group_accuracy,
 )
+from ..exceptions import UnknownGroupLabelsError
 from ._scorer import (
-    UnknownGroupLabelsError,
     make_group_scorer,
     make_worst_class_scorer,
     make_worst_group_scorer,

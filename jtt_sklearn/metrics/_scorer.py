@@ -15,7 +15,7 @@ from sklearn.metrics._scorer import _Scorer
 from sklearn.utils._metadata_requests import MethodMetadataRequest
 from sklearn.utils.metadata_routing import UNCHANGED
 
-from ..exceptions import MissingGroupLabelsError
+from ..exceptions import MissingGroupLabelsError, UnknownGroupLabelsError
 from ..utils._groups import unknown_group_mask
 from ._group_metrics import (
     _check_group_labels,
@@ -25,21 +25,6 @@ from ._group_metrics import (
 )
 
 _ROUTING_ON = "sklearn.set_config(enable_metadata_routing=True)"
-
-
-class UnknownGroupLabelsError(BaseException):
-    """A group scorer was asked to score rows whose group is ``UNKNOWN_GROUP``.
-
-    In JTT's protocol the training rows have the unknown group (-1), so a
-    search or ``cross_validate`` whose test folds (or, with
-    ``return_train_score=True``, training folds) contain them cannot be
-    scored: use the ``PredefinedSplit`` of
-    :func:`~jtt_sklearn.model_selection.make_validation_protocol` as ``cv``.
-    Like :class:`~jtt_sklearn.exceptions.MissingGroupLabelsError` it derives
-    from :class:`BaseException`, so that a search stops instead of turning
-    every such fold into a NaN score (``error_score=np.nan``, the default).
-    Catch it by name.
-    """
 
 
 def _missing_group_labels_message(scorer, name):
