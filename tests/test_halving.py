@@ -10,7 +10,7 @@ from sklearn.model_selection import HalvingGridSearchCV
 
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.metrics import make_worst_group_scorer
-from jtt_sklearn.model_selection import make_validation_protocol, refit_on_train
+from jtt_sklearn.model_selection import make_validation_protocol, refit_on_train, tune_on_validation
 
 from ._nets import CountEpochs, EPOCHS_TRAINED, make_net
 
@@ -49,3 +49,33 @@ def test_halving_rounds_share_stage_1_and_train_it_for_T_epochs(protocol_data, t
     model = refit_on_train(search, X_train, y_train)
     assert model.final_estimator_.max_epochs == search.best_params_["base_estimator__max_epochs"]
     assert len(model.identifier_.history) == search.best_params_["T"]
+
+
+def test_tune_on_validation_halving_prunes_the_final_models_and_keeps_final_params_length(protocol_data, tmp_path):
+    (X_train, y_train), (X_val, y_val, g_val) = protocol_data
+    EPOCHS_TRAINED.clear()
+    jtt = JTTClassifier(make_net(max_epochs=50), memory=tmp_path, T_grid=[1, 2], random_state=0,
+                        final_params={"max_epochs": 9, "lr": 0.05})
+    model, search = tune_on_validation(
+        jtt, {"T": [1, 2], "lambda_up": [1, 5, 20]}, X_train, y_train, X_val, y_val, g_val, search="halving",
+    )
+    assert isinstance(search, HalvingGridSearchCV)
+    # Rounds three times longer each, ending at final_params' 9 epochs; 6 candidates need two.
+    assert search.n_resources_ == [3, 9] and search.max_resources_ == 9
+    assert search.n_candidates_ == [6, 2]
+    assert model.final_estimator_.max_epochs == search.best_params_["base_estimator__max_epochs"]
+    assert model.final_estimator_.lr == 0.05  # the rest of final_params still applies
+    assert len(model.identifier_.history) == search.best_params_["T"]
+
+
+def test_halving_refuses_what_it_cannot_vary(protocol_data):
+    (X_train, y_train), (X_val, y_val, g_val) = protocol_data
+    args = (X_train, y_train, X_val, y_val, g_val)
+    with pytest.raises(ValueError, match="T=None"):
+        tune_on_validation(JTTClassifier(make_net()), {"T": [None, 1]}, *args, search="halving")
+    with pytest.raises(ValueError, match="'grid' or 'halving'"):
+        tune_on_validation(JTTClassifier(make_net()), {"T": [1]}, *args, search="random")
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValueError, match="no base_estimator"):
+        tune_on_validation(LogisticRegression(), {"C": [1.0]}, *args, search="halving")
