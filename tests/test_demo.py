@@ -22,6 +22,7 @@ def test_demo_prints_a_per_group_table_and_jtt_beats_erm_on_the_worst_group(tmp_
     for name in ("y=0 (digit<5), red", "y=1 (digit>=5), green", "worst group", "average", "ERM", "JTT", "Group DRO"):
         assert name in table
     assert any("[JTT] chose" in line for line in lines)
+    assert any("JTT's premise holds" in line for line in lines)  # the error-set diagnostics
     assert results["JTT"]["worst"] > results["ERM"]["worst"] + 0.1
     assert set(results["best_params"]["JTT"]) == {"T", "lambda_up"}
     assert set(results["best_params"]["Group DRO"]) == {"eta"}
