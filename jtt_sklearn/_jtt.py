@@ -163,11 +163,13 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
     >>> from sklearn.linear_model import LogisticRegression
     >>> from jtt_sklearn import JTTClassifier
     >>> X, y = make_classification(n_samples=200, random_state=0)
-    >>> clf = JTTClassifier(LogisticRegression(), T=1, lambda_up=10, random_state=0)
-    >>> clf.fit(X, y).predict(X[:3]).shape
-    (3,)
-    >>> int(clf.sample_multiplicity_[clf.error_set_].min())
-    10
+    >>> clf = JTTClassifier(LogisticRegression(), T=1, lambda_up=10, random_state=0).fit(X, y)
+    >>> clf.error_set_.size  # training rows that stage 1 (one lbfgs iteration) got wrong
+    15
+    >>> int(clf.sample_multiplicity_.sum())  # 200 rows, the 15 errors counted 10 times each
+    335
+    >>> round(clf.score(X, y), 3)
+    0.875
     """
 
     _delegate_attribute = "final_estimator_"

@@ -157,3 +157,11 @@ def test_make_tabular_net_docstring_example_runs_without_warnings():
         warnings.simplefilter("error")  # WeakIdentifierWarning, ConvergenceWarning, ... would fail it
         result = runner.run(test, out=lambda text: None)
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_vision_module_takes_float64_images():
+    torch.manual_seed(0)
+    module = TorchvisionClassifier("resnet18", num_classes=2).eval()
+    images = torch.rand(2, 3, 32, 32, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(module(images), module(images.float()), rtol=0, atol=0)

@@ -51,6 +51,9 @@ class TorchvisionClassifier(nn.Module):
         self.model = _replace_last_linear(model, num_classes)
 
     def forward(self, X):
+        # float64 images (numpy's default) meet float32 weights; a no-op for float32 input.
+        if X.is_floating_point():
+            X = X.to(next(self.model.parameters()).dtype)
         return self.model(X)
 
 
