@@ -33,8 +33,10 @@ from _report import write_section  # benchmarks/ is on sys.path when a script ru
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("ERM", "JTT", "Group-balanced (oracle)", "Group DRO (oracle)")
-# lambda_up=1 is ERM: with it in the grid, validation can answer "JTT does not help here".
-JTT_GRID = {"T": [1, 2, 5], "lambda_up": [1, 5, 20, 50, 100]}
+# lambda_up=1 is ERM: with it in the grid, validation can answer "JTT does not help here". The
+# stage-1 weight decay below triples the grid, so T=2 and lambda_up=100 (the costliest final models)
+# are left out to keep the whole benchmark near an hour on 2 cores.
+JTT_GRID = {"T": [1, 5], "lambda_up": [1, 5, 20, 50]}
 DRO_GRID = {"eta": [0.01, 0.1, 1.0]}
 # The paper's stage-1 regularisation (weight decay on the identification model only), as a grid
 # dimension: None keeps the base net's settings.
@@ -76,7 +78,7 @@ SETTINGS = {
     "colored_mnist": dict(epochs=20, batch_size=64, jtt_grid=JTT_GRID),
     "synthetic": dict(epochs=30, batch_size=64, jtt_grid=JTT_GRID),
     # 32,561 rows, 15% errors: lambda_up=100 would make an epoch 16x longer.
-    "adult": dict(epochs=8, batch_size=256, scale=True, jtt_grid={"T": [1, 2, 5], "lambda_up": [1, 2, 5, 10, 20]}),
+    "adult": dict(epochs=8, batch_size=256, scale=True, jtt_grid={"T": [1, 5], "lambda_up": [1, 2, 5, 10]}),
     "bbc_titles": dict(epochs=30, batch_size=64, jtt_grid=JTT_GRID),
     # The paper's text setting: the offline MiniLM (22.7M parameters) fine-tuned end to end on the raw
     # titles, AdamW with a linear schedule, the paper's small lambda_up. On 2 CPU cores one epoch over
@@ -230,6 +232,12 @@ def run_one(name, seed, quick=False, log=print):
     return results, details
 
 
+def _nanmean(values):
+    """Mean of the values that are not NaN; NaN (without numpy's warning) when all are."""
+    values = np.asarray(values, dtype=float)
+    return float(values[~np.isnan(values)].mean()) if (~np.isnan(values)).any() else float("nan")
+
+
 def summarise(all_results):
     """Markdown table of mean ± std, plus the share of the ERM -> Group DRO gap that JTT closes."""
     lines = [
@@ -248,10 +256,10 @@ def summarise(all_results):
         denominator = means["Group DRO (oracle)"] - means["ERM"]
         gap = (means["JTT"] - means["ERM"]) / denominator if abs(denominator) > 1e-9 else float("nan")
         gaps.append(gap)
-        precision = np.nanmean([d["precision"] for _, d in runs])
+        precision = _nanmean([d["precision"] for _, d in runs])
         recall = np.mean([d["recall"] for _, d in runs])
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {gap * 100:.0f}% | {precision:.2f} / {recall:.2f} |")
-    return "\n".join(lines), float(np.nanmean(gaps))
+    return "\n".join(lines), float(_nanmean(gaps))
 
 
 SELECTION_LABELS = {
@@ -283,11 +291,11 @@ def summarise_selection(all_results):
         jtt_worst = 100 * np.mean([r["JTT"][0] for r, _ in runs])
         below_erm.append((name, jtt_worst - erm))
         average_drop.append((name, 100 * np.mean([r["JTT"][1] - r["ERM"][1] for r, _ in runs])))
-        before = [np.nanmean([d["no_reg_error_set"][k] for _, d in runs]) for k in ("precision", "recall")]
-        after = [np.nanmean([d[k] for _, d in runs]) for k in ("precision", "recall")]
+        before = [_nanmean([d["no_reg_error_set"][k] for _, d in runs]) for k in ("precision", "recall")]
+        after = [_nanmean([d[k] for _, d in runs]) for k in ("precision", "recall")]
         cells.append(f"{before[0]:.2f} / {before[1]:.2f} → {after[0]:.2f} / {after[1]:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    mean = {rule: float(np.nanmean(values)) for rule, values in gaps.items()}
+    mean = {rule: float(_nanmean(values)) for rule, values in gaps.items()}
     worst_dataset = min(below_erm, key=lambda item: item[1])
     largest_drop = min(average_drop, key=lambda item: item[1])
     targets = "\n".join([

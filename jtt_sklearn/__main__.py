@@ -49,7 +49,7 @@ def build_parser():
                       help="data to run on (default colored_digits); " + "; ".join(
                           f"{name}: {spec.title}" + (f", needs {spec.package}" if spec.package else "")
                           for name, spec in DATASETS.items()))
-    demo.add_argument("--epochs", type=positive_int, default=30, help="training epochs of each final model (>= 1)")
+    demo.add_argument("--epochs", type=positive_int, default=30, help="training epochs of each final model (>= 1; default: 30)")
     demo.add_argument("--seed", type=int, default=0, help="seeds the data and every model")
     demo.add_argument("--plot", default=None,
                       help=f"PNG bar chart to write (default {DEFAULT_PLOT}, skipped with a note without "

@@ -272,7 +272,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
             stage=FINAL_STAGE,
             progress=epoch_progress(self.verbose, "stage 2/2"),
         )
-        self._log("stage 2", start, f"trained on {n_rows} {unit}")
+        self._log("stage 2", start, "final model trained")
         return self
 
     def _fit_identifier(self, base, X, y, fit_params, seed):
