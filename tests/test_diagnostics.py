@@ -156,6 +156,16 @@ def test_errors_in_a_minority_group_make_the_premise():
     assert "100.0% of the identification model's errors fall in group 'd'" in report["verdict"]
 
 
+def test_errors_in_two_minority_groups_name_both():
+    # Groups 1 (a cat group) and 3 (a dog group) take every error: both are enriched, both named,
+    # the more enriched first; together they hold all the errors.
+    wrong = np.isin(NESTED_GROUPS, [1, 3]) & (np.arange(40) % 10 < np.where(NESTED_GROUPS == 1, 6, 8))
+    report = _verdict_case(wrong, NESTED_Y, NESTED_GROUPS, group_names={0: "a", 1: "b", 2: "c", 3: "d"})
+    assert report["premise_holds"] is True
+    assert "100.0% of the identification model's errors fall in groups 'd' (80.0%), 'b' (60.0%)" in report["verdict"]
+    assert "which have 50.0% of the rows" in report["verdict"]
+
+
 def test_no_errors_cannot_tell():
     report = _verdict_case(np.zeros(10, dtype=bool), Y, GROUPS)
     assert report["premise_holds"] is None

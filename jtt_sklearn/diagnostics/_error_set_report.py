@@ -154,9 +154,9 @@ def error_set_report(
     >>> round(report["y=1 (digit>=5), red"]["share_of_errors"], 2)
     0.5
     >>> print(report["verdict"])  # doctest: +NORMALIZE_WHITESPACE
-    JTT's premise holds: 50.0% of the identification model's errors fall in group
-    'y=0 (digit<5), green', which has 25.0% of the rows (error rate 100.0% against
-    50.0% overall).
+    JTT's premise holds: 100.0% of the identification model's errors fall in groups
+    'y=0 (digit<5), green' (100.0%), 'y=1 (digit>=5), red' (100.0%), which have 50.0% of
+    the rows (error rates in brackets, against 50.0% overall).
     """
     jtt, X_identifier = _fitted_jtt(estimator, X)
     y_final = estimator.predict(X)
@@ -283,11 +283,21 @@ def _verdict(columns, names, expected, overall_error_rate, threshold):
     rates = columns["identifier_error_rate"]
     qualifies = (enrichment >= threshold) & (class_enrichment >= threshold)
     if qualifies.any():
-        g = int(np.argmax(np.where(qualifies, enrichment, -np.inf)))
+        groups = np.flatnonzero(qualifies)
+        groups = groups[np.argsort(-enrichment[groups], kind="stable")]
+        if groups.size == 1:
+            g = int(groups[0])
+            return True, (
+                f"JTT's premise holds: {share_of_errors[g]:.1%} of the identification model's errors "
+                f"fall in group {names[g]!r}, which has {share_of_rows[g]:.1%} of the rows (error "
+                f"rate {rates[g]:.1%} against {overall_error_rate:.1%} overall)."
+            )
+        # Several enriched groups: name them all, with their error rates.
+        listed = ", ".join(f"{names[g]!r} ({rates[g]:.1%})" for g in groups)
         return True, (
-            f"JTT's premise holds: {share_of_errors[g]:.1%} of the identification model's errors "
-            f"fall in group {names[g]!r}, which has {share_of_rows[g]:.1%} of the rows (error "
-            f"rate {rates[g]:.1%} against {overall_error_rate:.1%} overall)."
+            f"JTT's premise holds: {share_of_errors[groups].sum():.1%} of the identification model's "
+            f"errors fall in groups {listed}, which have {share_of_rows[groups].sum():.1%} of the rows "
+            f"(error rates in brackets, against {overall_error_rate:.1%} overall)."
         )
     g = int(np.argmax(enrichment))
     if enrichment[g] >= threshold:
