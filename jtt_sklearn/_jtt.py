@@ -344,7 +344,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
 
     def _stage_estimator(self, base, seed, params, T=None):
         """A fresh clone of the base for one stage with its own params, seeded, T epochs if given."""
-        estimator = use_batch_fetching(clone(base))  # skorch's batches, fetched whole
+        estimator = clone(base)
         if params:
             if T is not None and self.epochs_param_ in params:
                 raise ValueError(
@@ -356,7 +356,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
             estimator.set_params(**{self.epochs_param_: T})
         if seed is not None:
             seed_random_states(estimator, np.random.RandomState(seed))
-        return estimator
+        # skorch's batches, fetched whole; after params, so a stage's own dataset or collate wins.
+        return use_batch_fetching(estimator)
 
     def _base_estimator(self):
         return LogisticRegression() if self.base_estimator is None else self.base_estimator

@@ -150,3 +150,14 @@ def test_tensors_are_checked_on_their_device_without_a_copy_through_numpy(data):
     bad[3, 1] = float("nan")
     with pytest.raises(ValueError, match="NaN or infinity"):
         JTTClassifier(_net(), T=1).fit(bad, y)
+
+
+def test_a_dataset_set_for_one_stage_keeps_its_own_collation(data):
+    X, y = data
+    clf = JTTClassifier(_net(), T=1, random_state=0, final_params={"dataset": PerRowDataset}).fit(X, y)
+    # The stage's own dataset gets the loaders' own collation, as the user configured them.
+    assert clf.final_estimator_.dataset is PerRowDataset
+    assert "iterator_train__collate_fn" not in clf.final_estimator_.get_params()
+    assert clf.identifier_.dataset is BatchFetchingDataset
+    plain = JTTClassifier(_net(dataset=PerRowDataset), T=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
