@@ -6,9 +6,22 @@ those rows upsampled. Group labels are needed only on a validation set, to
 choose ``T`` and ``lambda_up``.
 """
 
-from ._jtt import JTTClassifier
 from .exceptions import EmptyErrorSetWarning
 
 __version__ = "0.1.0.dev0"
 
 __all__ = ["JTTClassifier", "EmptyErrorSetWarning", "__version__"]
+
+
+def __getattr__(name):
+    # JTTClassifier imports torch; loading it on first use keeps `jtt-sklearn --help` instant.
+    if name == "JTTClassifier":
+        from ._jtt import JTTClassifier
+
+        globals()["JTTClassifier"] = JTTClassifier
+        return JTTClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -3,7 +3,8 @@
 import argparse
 import sys
 
-from ._demo import DATASETS, DemoSetupError, run_demo
+# The datasets' table is torch-free, so --help and --version answer without importing torch.
+from ._demo_datasets import DATASETS, DemoSetupError
 
 # --help shows plain text, not the docstring's reStructuredText.
 DESCRIPTION = (
@@ -56,6 +57,13 @@ def build_parser():
                            "matplotlib; '' to skip)")
     demo.add_argument("--quiet", action="store_true", help="no per-candidate progress lines")
     return parser, demo
+
+
+def run_demo(**kwargs):
+    """:func:`jtt_sklearn._demo.run_demo`, imported when the demo runs: it needs torch and skorch."""
+    from ._demo import run_demo as run
+
+    return run(**kwargs)
 
 
 def main(argv=None):

@@ -156,3 +156,19 @@ def test_data_files_missing_from_an_installed_package_fail_before_training(monke
 
     monkeypatch.setitem(_demo.DATASETS, "adult", dataclasses.replace(_demo.DATASETS["adult"], load=no_files, package=None))
     assert "adult dataset cannot be read: UCI Adult file not found" in _usage_error(["demo", "--dataset", "adult", "--plot", ""], capsys)
+
+
+def test_help_and_version_answer_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from jtt_sklearn.__main__ import build_parser\n"
+        "build_parser()\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "import jtt_sklearn\n"
+        "assert jtt_sklearn.JTTClassifier.__module__ == 'jtt_sklearn._jtt'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
