@@ -40,12 +40,10 @@ def fit_identifier(estimator, X, y, fit_params, seed, recorder=None, progress=No
     """
     X = unwrap(X)
     stage = "stage 1 (identification)"
-    callbacks = {"output_width": OutputWidthCheck(np.unique(y).size, stage), **(progress or {})}
-    if recorder is not None:
-        callbacks["error_sets"] = recorder
+    callbacks = dict(progress or {}, **({"error_sets": recorder} if recorder is not None else {}))
     # Stage 1 stops early on purpose; a ConvergenceWarning is expected, not a problem.
     with seeded_torch(seed), ignored_in_main_thread(ConvergenceWarning):
-        with internal_callbacks(estimator, **callbacks), reraise_interrupt(stage), dtype_errors_explained(X, stage):
+        with guarded_training(estimator, X, y, stage, callbacks):
             identifier = estimator.fit(X, y, **fit_params)
         check_training_loss(identifier, stage=stage)
         predictions = None if recorder is not None else np.asarray(identifier.predict(X)).reshape(-1)
@@ -146,13 +144,25 @@ def fit_counted_rows(estimator, X, y, multiplicity, *, strategy, fit_params, see
     """
     if seed is not None:
         seed_random_states(estimator, np.random.RandomState(seed))
-    checks = {"output_width": OutputWidthCheck(np.unique(y).size, stage), **(progress or {})}
-    with seeded_torch(seed), internal_callbacks(estimator, **checks), reraise_interrupt(stage), dtype_errors_explained(X, stage):
+    with seeded_torch(seed), guarded_training(estimator, X, y, stage, progress or {}):
         fitted = fit_upsampled(
             estimator, X, y, multiplicity, strategy=strategy, fit_params=fit_params, random_state=shuffle_seed
         )
     check_training_loss(fitted, stage=stage)
     return fitted
+
+
+@contextlib.contextmanager
+def guarded_training(estimator, X, y, stage, callbacks):
+    """What both stages wrap their training in.
+
+    JTT's own callbacks (the output-width check, plus ``callbacks``) are on
+    the net for this fit only; a Ctrl-C ends the fit with
+    ``KeyboardInterrupt``; torch's float64/float32 error becomes advice.
+    """
+    callbacks = {"output_width": OutputWidthCheck(np.unique(y).size, stage), **callbacks}
+    with internal_callbacks(estimator, **callbacks), reraise_interrupt(stage), dtype_errors_explained(X, stage):
+        yield
 
 
 @contextlib.contextmanager
