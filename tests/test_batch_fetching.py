@@ -12,7 +12,8 @@ from torch.utils.data import BatchSampler, DataLoader, default_collate
 
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.utils import MultiplicitySampler, UpsamplingDataLoader
-from jtt_sklearn.utils._batched_dataset import BatchFetchingDataset, collate_fetched, use_batch_fetching
+from jtt_sklearn.utils import collate_batched
+from jtt_sklearn.utils._batched_dataset import BatchFetchingDataset, use_batch_fetching
 from jtt_sklearn.utils._sampling import MultiplicityBatchSampler
 
 from ._nets import make_net
@@ -89,7 +90,7 @@ def test_tensor_inputs_give_the_same_model(data):
 def test_a_fetched_batch_equals_the_collated_rows(X, y):
     dataset = BatchFetchingDataset(X, y)
     indices = [7, 2, 2, 9, 0]
-    fetched = collate_fetched(dataset.__getitems__(indices))
+    fetched = collate_batched(dataset.__getitems__(indices))
     collated = default_collate([dataset[i] for i in indices])
     for got, expected in zip(fetched, collated):
         assert got.dtype == expected.dtype
@@ -132,7 +133,7 @@ def test_the_upsampling_loader_serves_batches_as_before():
     X, y = np.arange(60, dtype=np.float32).reshape(20, 3), np.arange(20) % 2
     multiplicity = np.where(np.arange(20) % 4 == 0, 3, 1)
     for dataset in (BatchFetchingDataset(X, y), Dataset(X, y)):
-        loader = UpsamplingDataLoader(dataset, multiplicity=multiplicity, random_state=0, batch_size=4, collate_fn=collate_fetched)
+        loader = UpsamplingDataLoader(dataset, multiplicity=multiplicity, random_state=0, batch_size=4, collate_fn=collate_batched)
         reference = DataLoader(Dataset(X, y), sampler=MultiplicitySampler(multiplicity, random_state=0), batch_size=4)
         for (Xb, yb), (Xr, yr) in zip(loader, reference, strict=True):
             torch.testing.assert_close(Xb, Xr, rtol=0, atol=0)

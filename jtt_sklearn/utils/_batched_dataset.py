@@ -4,8 +4,8 @@ skorch's ``Dataset`` returns one row per ``__getitem__`` and torch's
 ``default_collate`` stacks the rows again: per batch of 64 rows, 64 indexing
 calls, 128 tensor conversions and two stacks. :class:`BatchFetchingDataset`
 implements ``__getitems__``, which torch's DataLoader calls with all the
-indices of a batch, and returns the batch already stacked, marked so that
-:func:`collate_fetched` passes it through. The rows of each batch, their
+indices of a batch, and returns the batch already stacked, as a tuple that
+:func:`~jtt_sklearn.utils.collate_batched` passes through. The rows of each batch, their
 order, values and dtypes are those of the per-row path, so results do not
 change. X that is not a numpy array or a tensor (DataFrames, dicts, sparse
 matrices, lists of texts) takes the per-row path unchanged.
@@ -14,13 +14,10 @@ matrices, lists of texts) takes the per-row path unchanged.
 import numpy as np
 import torch
 from skorch.dataset import Dataset
-from torch.utils.data import DataLoader, default_collate
+from torch.utils.data import DataLoader
 
 from ._estimator_params import find_skorch_net
-
-
-class _FetchedBatch(tuple):
-    """(X, y) of a whole batch, already stacked."""
+from ._fast_torch import collate_batched
 
 
 def _is_dense(data):
@@ -32,7 +29,7 @@ def _is_dense(data):
 class BatchFetchingDataset(Dataset):
     """skorch's ``Dataset``, plus ``__getitems__`` for numpy arrays and tensors.
 
-    Use it with ``collate_fn=collate_fetched`` in both iterators;
+    Use it with ``collate_fn=collate_batched`` in both iterators;
     :func:`use_batch_fetching` sets that up on a net that kept skorch's
     default dataset.
     """
@@ -53,20 +50,13 @@ class BatchFetchingDataset(Dataset):
         else:
             y = self.y[_as_index(indices, self.y)]
             y = torch.as_tensor(y) if isinstance(y, np.ndarray) else y
-        return _FetchedBatch((X, y))
+        return X, y
 
 
 def _as_index(indices, data):
     if isinstance(data, torch.Tensor):
         return torch.as_tensor(indices, dtype=torch.long, device=data.device)
     return np.asarray(indices, dtype=np.intp)
-
-
-def collate_fetched(batch):
-    """Collate for :class:`BatchFetchingDataset`: pass a fetched batch through, else ``default_collate``."""
-    if isinstance(batch, _FetchedBatch):
-        return tuple(batch)
-    return default_collate(batch)
 
 
 def use_batch_fetching(estimator):
@@ -88,7 +78,7 @@ def use_batch_fetching(estimator):
     return estimator.set_params(
         **{
             f"{prefix}dataset": BatchFetchingDataset,
-            f"{prefix}iterator_train__collate_fn": collate_fetched,
-            f"{prefix}iterator_valid__collate_fn": collate_fetched,
+            f"{prefix}iterator_train__collate_fn": collate_batched,
+            f"{prefix}iterator_valid__collate_fn": collate_batched,
         }
     )

@@ -60,7 +60,11 @@ class BatchedTensorDataset(Dataset):
 
 
 def collate_batched(batch):
-    """Collate for :class:`BatchedTensorDataset`: the batch is already stacked."""
+    """Collate for datasets that stack a whole batch (a tuple) in ``__getitems__``.
+
+    :class:`BatchedTensorDataset` and JTT's default batch-fetching dataset
+    return such tuples; a list of rows is stacked by ``default_collate``.
+    """
     if isinstance(batch, tuple):
         return batch
     # A single-row fetch (e.g. by __getitem__) falls back to stacking.
