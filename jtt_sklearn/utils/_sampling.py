@@ -111,10 +111,6 @@ class MultiplicityBatchSampler(Sampler):
             yield batch if self.as_arrays else batch.tolist()
 
 
-def _unwrap_subset(dataset):
-    return dataset.dataset if isinstance(dataset, Subset) else dataset
-
-
 def _positions_multiplicity(dataset, multiplicity):
     """Map per-row multiplicities onto the positions of ``dataset``.
 
@@ -172,7 +168,7 @@ class UpsamplingDataLoader(DataLoader):
             super().__init__(dataset, sampler=sampler, batch_size=None, **kwargs)
             return
         # Batches sliced from the epoch's index array: BatchSampler's batches, less Python per row.
-        as_arrays = getattr(_unwrap_subset(dataset), "fetches_batches_", False) and not isinstance(dataset, Subset)
+        # Arrays only for JTT's batch-fetching dataset itself (a Subset of it maps indices one by one).
+        as_arrays = getattr(dataset, "fetches_batches_", False)
         batch_sampler = MultiplicityBatchSampler(sampler, batch_size, kwargs.pop("drop_last", False), as_arrays)
         super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
-        self.multiplicity_sampler = sampler
