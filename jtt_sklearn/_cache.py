@@ -21,9 +21,12 @@ def call_cached(memory, func, *args, is_valid, **untracked):
     """
     if memory.location is None:
         return func(*args, **untracked)
-    _check_hashable(args[0])
     cached = memory.cache(func, ignore=list(untracked))
-    result = cached(*args, **untracked)
+    try:
+        result = cached(*args, **untracked)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        _check_hashable(args[0])  # the usual cause; anything else is raised as it was
+        raise
     if is_valid(result):
         return result
     warnings.warn(
@@ -37,7 +40,7 @@ def call_cached(memory, func, *args, is_valid, **untracked):
 
 
 def _check_hashable(estimator):
-    """The cache key hashes the estimator by pickling it: fail early, and say why, when that cannot work."""
+    """The cache key hashes the estimator by pickling it: say so, and what to do, when that cannot work."""
     try:
         joblib.hash(estimator)
     except (pickle.PicklingError, AttributeError, TypeError) as error:
