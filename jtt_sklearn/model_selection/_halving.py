@@ -57,9 +57,10 @@ def halving_setup(estimator, param_grid, *, factor=3, min_resources="auto"):
 
 
 def _refuse_T_none(estimator, param_grid):
+    if "T" not in estimator.get_params(deep=False):
+        return
     grids = param_grid if isinstance(param_grid, list) else [param_grid]
-    Ts = [estimator.get_params().get("T")] + [T for grid in grids for T in grid.get("T", [])]
-    if any(T is None for T in Ts if "T" in estimator.get_params()):
+    if any(T is None for T in [estimator.T] + [T for grid in grids for T in grid.get("T", [])]):
         raise ValueError(
             "search='halving' varies the base estimator's training length, which T=None would pass on "
             "to stage 1 as well: every round would train a new identification model. Give T a value."

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit
 
 from ..metrics._group_metrics import _check_group_labels
-from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
+from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask, unknown_groups
 
 
 class ValidationProtocol(NamedTuple):
@@ -198,11 +198,7 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
 
     X = _concat_rows(X_train, X_val, "X")
     y = _concat_rows(y_train, y_val, "y")
-    if groups_val.dtype.kind in "US":
-        unknown = np.full(n_train, UNKNOWN_GROUP_NAME)
-    else:
-        unknown = np.full(n_train, UNKNOWN_GROUP, dtype=np.int64)
-    group_labels = np.concatenate([unknown, groups_val])
+    group_labels = np.concatenate([unknown_groups(n_train, like=groups_val), groups_val])
     # -1: never in a test fold (always trained on); 0: the single test fold.
     test_fold = np.concatenate([np.full(n_train, -1), np.zeros(n_val, dtype=int)])
     return ValidationProtocol(X, y, group_labels, PredefinedSplit(test_fold))

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from ..metrics import make_worst_class_scorer, make_worst_group_scorer
-from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME
+from ..utils._groups import unknown_groups
 from ._halving import halving_setup
 from ._protocol import make_validation_protocol, refit_on_train
 
@@ -190,8 +190,7 @@ def _oracle_group_labels(train_group_labels, group_labels_val, n_rows):
     train_groups = np.asarray(train_group_labels)
     if group_labels_val is not None:
         return np.concatenate([train_groups, np.asarray(group_labels_val)])
-    unknown = UNKNOWN_GROUP_NAME if train_groups.dtype.kind in "USO" else UNKNOWN_GROUP
-    return np.concatenate([train_groups, np.full(n_rows - len(train_groups), unknown)])
+    return np.concatenate([train_groups, unknown_groups(n_rows - len(train_groups), like=train_groups)])
 
 
 def _check_train_group_labels(estimator, train_group_labels):

@@ -10,6 +10,13 @@ UNKNOWN_GROUP_NAME = "<unknown>"
 """The same, where groups are named by strings."""
 
 
+def unknown_groups(n, like):
+    """``n`` rows of the unknown group: ``UNKNOWN_GROUP_NAME`` when ``like`` holds group names, else -1."""
+    if np.asarray(like).dtype.kind in "USO":
+        return np.full(n, UNKNOWN_GROUP_NAME)
+    return np.full(n, UNKNOWN_GROUP, dtype=np.int64)
+
+
 def unknown_group_mask(groups):
     """Which entries of a checked group-label array are the unknown group (-1 or ``"<unknown>"``)."""
     groups = np.asarray(groups)
