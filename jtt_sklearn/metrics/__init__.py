@@ -7,7 +7,7 @@ protocol, cannot be scored. :func:`worst_class_accuracy` and its scorer
 need no groups: the classes stand in for them.
 """
 
-from ..utils._groups import UNKNOWN_GROUP, make_groups
+from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, make_groups
 from ._group_metrics import (
     GroupAccuracy,
     group_accuracies,
@@ -27,6 +27,7 @@ from ._scorer import (
 
 __all__ = [
     "UNKNOWN_GROUP",
+    "UNKNOWN_GROUP_NAME",
     "GroupAccuracy",
     "UnknownGroupLabelsError",
     "group_accuracies",

@@ -1,7 +1,7 @@
 """Building blocks of JTTClassifier that are useful on their own."""
 
 from ._fast_torch import AutocastModule, BatchedTensorDataset, collate_batched
-from ._groups import UNKNOWN_GROUP, make_groups
+from ._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, make_groups
 from ._sampling import MultiplicitySampler, UpsamplingDataLoader, upsampling_multiplicity
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "collate_batched",
     "MultiplicitySampler",
     "UNKNOWN_GROUP",
+    "UNKNOWN_GROUP_NAME",
     "UpsamplingDataLoader",
     "make_groups",
     "upsampling_multiplicity",
