@@ -125,7 +125,7 @@ def _minority_groups(train_groups):
 
 def _with_stage1_regularisation(grid, net, quick, weight_decays):
     """The JTT grid as a list: lambda_up=1 once (ERM, whatever T), then every T x lambda_up x stage-1 setting."""
-    from jtt_sklearn.utils._estimator_params import find_skorch_net
+    from jtt_sklearn._skorch import find_skorch_net
 
     _, prefix = find_skorch_net(net)
     settings = [None] + [{f"{prefix}optimizer__weight_decay": wd} for wd in weight_decays if wd is not None]

@@ -117,7 +117,7 @@ def hand_written_jtt(base, X, y, T, lambda_up, seed):
     The nets fetch batches as JTTClassifier's do (``use_batch_fetching``), so
     the ratio measures what JTTClassifier adds, not skorch's per-row dataset.
     """
-    from jtt_sklearn.utils._batched_dataset import use_batch_fetching
+    from jtt_sklearn._skorch import use_batch_fetching
 
     torch.manual_seed(seed)
     base = use_batch_fetching(clone(base))
@@ -243,13 +243,13 @@ def stage_timers():
                 totals[key] += time.perf_counter() - start
         return wrapper
 
-    originals = JTTClassifier._fit_identifier, jtt_module.fit_counted_rows
-    JTTClassifier._fit_identifier = timed(originals[0], "stage1")
-    jtt_module.fit_counted_rows = timed(originals[1], "stage2")
+    originals = jtt_module.identify_errors, jtt_module.fit_upsampled
+    jtt_module.identify_errors = timed(originals[0], "stage1")
+    jtt_module.fit_upsampled = timed(originals[1], "stage2")
     try:
         yield totals
     finally:
-        JTTClassifier._fit_identifier, jtt_module.fit_counted_rows = originals
+        jtt_module.identify_errors, jtt_module.fit_upsampled = originals
 
 
 def measure_grid_reuse(n_rows, n_features, final_epochs, rounds):
@@ -468,7 +468,7 @@ counted rows, tensors indexed by batch, as the official JTT code and SpuCo train
 
 {raw_table(raw) if raw else "(not run)"}
 
-JTTClassifier's skorch nets fetch each batch with one index operation (`BatchFetchingDataset`, set
+JTTClassifier's skorch nets fetch each batch with one index operation (`SkorchDatasetWithBatchFetch`, set
 by default when the net keeps skorch's default dataset) and slice the upsampled batches from one
 index array per epoch; the batches are the same rows in the same order as skorch's per-row path
 (tested), so results do not change.

@@ -1,9 +1,29 @@
-"""Stage 1 through joblib.Memory: clear errors for what cannot be cached, repair bad entries."""
+"""A stage through joblib.Memory: clear errors for what cannot be cached, repair bad entries."""
 
 import pickle
-import warnings
 
 import joblib
+
+from .utils._warnings import warn_user
+
+
+class ShortRepr:
+    """Wrap a cached call's training data so that joblib's metadata holds one line, not the data.
+
+    joblib hashes it by content, as it would the bare data, but writes the
+    ``repr`` of every argument into the cache's metadata: a list of texts
+    would be stored again in full.
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"<training data: {type(self.value).__name__}>"
+
+
+def unwrapped(X):
+    return X.value if isinstance(X, ShortRepr) else X
 
 
 def call_cached(memory, func, *args, is_valid, **untracked):
@@ -29,11 +49,10 @@ def call_cached(memory, func, *args, is_valid, **untracked):
         raise
     if is_valid(result):
         return result
-    warnings.warn(
-        f"The stage-1 cache entry of {func.__name__} under {memory.location} held a "
-        f"{type(result).__name__}, not a stage-1 result; it was recomputed and overwritten.",
+    warn_user(
+        f"The cache entry of {func.__name__} under {memory.location} held a "
+        f"{type(result).__name__}, not what that stage returns; it was recomputed and overwritten.",
         UserWarning,
-        stacklevel=6,  # the user's call of JTTClassifier.fit
     )
     result, _ = cached.call(*args, **untracked)
     return result
@@ -45,7 +64,7 @@ def _check_hashable(estimator):
         joblib.hash(estimator)
     except (pickle.PicklingError, AttributeError, TypeError) as error:
         raise ValueError(
-            "memory= caches stage 1 under a hash of the base estimator, which needs it to be "
+            "memory= caches a stage under a hash of the base estimator, which needs it to be "
             f"picklable, and it is not: {_first_line(error)}. Define the module class (and any "
             "function it uses) at module level rather than inside a function, or drop memory."
         ) from None

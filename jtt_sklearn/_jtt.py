@@ -1,10 +1,8 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
-import functools
-import os
 import time
-import warnings
 from numbers import Integral
+import os
 
 import numpy as np
 from sklearn.base import (
@@ -16,7 +14,6 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -25,21 +22,15 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import check_memory
 
-from ._cache import call_cached
-from ._stages import CacheKeyData, fit_counted_rows, fit_identifier, fit_identifier_run, rewind_identifier
-from .exceptions import EmptyErrorSetWarning, WeakIdentifierWarning
-from .utils._estimator_params import find_skorch_net, resolve_epochs_param, seed_random_states
+from ._base import DelegatingClassifierMixin, resolve_epochs_param
+from ._identification import check_T_grid, identify_errors
+from ._skorch import use_batch_fetching, warn_if_rows_held_out
+from ._upsampling import check_epoch_fits_in_memory, check_upsampled_fit, fit_upsampled, resolve_upsampling
+from .callbacks._progress import epoch_progress
 from .utils._sampling import upsampling_multiplicity
-from .utils._upsampled_fit import resolve_upsampling
-from .utils._batched_dataset import use_batch_fetching
-from .utils._delegation import DelegatingClassifierMixin
-from .utils._fitted_state import all_or_nothing
-from .utils._progress import epoch_progress
-from .utils._stage_checks import check_stage_params, check_upsampled_epoch
-from .utils._t_grid import check_T_grid
-from .utils._validation import check_targets, check_X, is_torch_dataset
+from .utils._seeding import seed_random_states
+from .utils._validation import check_indexable_rows, check_X, encode_labels
 
 
 FINAL_STAGE = "stage 2 (final model)"
@@ -106,15 +97,11 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         For searches over ``T`` with a skorch net: stage 1 trains once for
         ``max(T_grid)`` epochs and records the error set and weights after
         each epoch in ``T_grid``; ``T`` (which must be in ``T_grid``) picks
-        one. With ``memory``, that run is cached, so a search over ``T`` and
-        ``lambda_up`` trains one identification net per fold. The error set
-        and ``identifier_`` (weights, history and ``max_epochs``) equal those
-        of a ``T``-epoch run when nothing in stage 1 depends on
-        ``max_epochs``; callbacks sized by it, early stopping and
-        ``load_best=True`` raise an error instead (give callbacks that change
-        the weights when training ends to ``final_params``). ``identifier_`` keeps the
-        optimizer state of the last epoch. Costs a CPU copy of the weights
-        per ``T_grid`` entry.
+        one. With ``memory``, a search over ``T`` and ``lambda_up`` then
+        trains one identification net per fold. The result equals a
+        ``T``-epoch run when nothing in stage 1 depends on ``max_epochs``;
+        callbacks sized by it, early stopping and ``load_best=True`` raise an
+        error instead. ``identifier_`` keeps the last epoch's optimizer state.
     random_state : int, RandomState instance or None, default=None
         Seeds both stages: unset ``random_state`` parameters of the base
         estimator, torch (inside a forked RNG, so the global torch RNG is left
@@ -131,6 +118,10 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
     ----------
     identifier_ : estimator
         The fitted stage-1 (identification) model.
+    epochs_param_ : str or None
+        The parameter of the base estimator that ``T`` set (``max_epochs``,
+        ``max_iter``, ``"net__max_epochs"``, ...); None when ``T`` is None and
+        none was found.
     error_set_ : ndarray of shape (n_errors,), dtype int64
         Sorted indices of the training rows that ``identifier_`` misclassified.
     sample_multiplicity_ : ndarray of shape (n_samples,), dtype int64
@@ -216,7 +207,6 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
-    @all_or_nothing  # a failed fit (or Ctrl-C) leaves the estimator as it was
     def fit(self, X, y=None, **fit_params):
         """Fit the identification model, then the final model with the error set upsampled.
 
@@ -241,93 +231,79 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self : JTTClassifier
             The fitted estimator.
         """
-        _reject_bools(self, "T", "lambda_up")
-        base = self._base_estimator()
-        X, y_encoded, routed_fit_params = self._validate_fit_data(base, X, y, fit_params)
+        base, epochs_param, strategy = self._check_base_estimator()
+        routed_params = self._route_fit_params(fit_params)
+        tags = get_tags(base).input_tags
+        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
+        y, classes = encode_labels(X, y)
+        if strategy == "index":
+            check_indexable_rows(X)
         identify_seed, final_seed, shuffle_seed = self._stage_seeds()
-        # Stage 2's settings are checked now, not after stage 1 has trained.
-        final = self._stage_estimator(base, None, self.final_params)
-        check_stage_params(final, X, strategy=self.upsampling_, stage=FINAL_STAGE)
+        identifier = self._stage_estimator(base, identify_seed, self.identifier_params, epochs_param, T=self.T)
+        T_grid = None if self.T_grid is None else check_T_grid(identifier, self.T, self.T_grid, epochs_param)
+        final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
+        check_upsampled_fit(final, strategy, FINAL_STAGE)  # now, not after stage 1 has trained
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
-        start = time.perf_counter()
-        self.identifier_, self.error_set_ = self._fit_identifier(base, X, y_encoded, routed_fit_params, identify_seed)
-        self._log("stage 1", start, f"{self.error_set_.size} of {y_encoded.size} rows misclassified")
-        self._warn_about_error_set(base, y_encoded)
+        start = self._announce(f"stage 1/2: identification, {self._stage_1_length(epochs_param, T_grid)}")
+        identifier, error_set = identify_errors(
+            identifier, X, y, T=self.T, T_grid=T_grid, epochs_param=epochs_param, fit_params=routed_params,
+            seed=identify_seed, memory=self.memory, progress=epoch_progress(self.verbose, "stage 1/2"),
+        )
+        self._log("stage 1", start, f"{error_set.size} of {y.size} rows misclassified")
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
-        n_rows = check_upsampled_epoch(X, y_encoded.size, self.error_set_.size, self.lambda_up, self.upsampling_)
-        unit = "rows counted by sample_weight" if self.upsampling_ == "sample_weight" else "rows per epoch"
+        n_rows = y.size + (self.lambda_up - 1) * error_set.size  # Python ints: no overflow
+        check_epoch_fits_in_memory(X, n_rows, strategy, lambda_up=self.lambda_up, n_errors=error_set.size)
+        unit = "rows counted by sample_weight" if strategy == "sample_weight" else "rows per epoch"
         start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
-        self.sample_multiplicity_ = upsampling_multiplicity(y_encoded.size, self.error_set_, self.lambda_up)
-        self.final_estimator_ = fit_counted_rows(
-            final,
-            X,
-            y_encoded,
-            self.sample_multiplicity_,
-            strategy=self.upsampling_,
-            fit_params=routed_fit_params,
-            seed=final_seed,
-            shuffle_seed=shuffle_seed,
-            stage=FINAL_STAGE,
-            progress=epoch_progress(self.verbose, "stage 2/2"),
+        multiplicity = upsampling_multiplicity(y.size, error_set, self.lambda_up)
+        final = fit_upsampled(
+            final, X, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
+            shuffle_seed=shuffle_seed, stage=FINAL_STAGE, callbacks=epoch_progress(self.verbose, "stage 2/2"),
         )
         self._log("stage 2", start, "final model trained")
+
+        # Both stages succeeded: only now is the estimator changed, so a failed fit leaves it as it was.
+        self.epochs_param_, self.upsampling_, self.classes_ = epochs_param, strategy, classes
+        self.identifier_, self.error_set_, self.sample_multiplicity_ = identifier, error_set, multiplicity
+        self.final_estimator_ = final
+        self._record_fit_data(X)
         return self
 
-    def _fit_identifier(self, base, X, y, fit_params, seed):
-        """Stage 1 (cached with memory); with T_grid, one max(T_grid)-epoch run serves every T."""
-        memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
-        identifier = self._stage_estimator(base, seed, self.identifier_params, T=self.T)
-        key_data = CacheKeyData(X)
-        if self.T_grid is None:
-            self._announce(f"stage 1/2: identification, {self._stage_1_length()}")
-            identifier, predicted = call_cached(
-                memory, fit_identifier, identifier, key_data, y, fit_params, seed,
-                is_valid=_is_identifier_result(y), progress=epoch_progress(self.verbose, "stage 1/2"),
+    def _check_base_estimator(self):
+        """Return the base estimator, the parameter T sets and the upsampling strategy; raise if unusable."""
+        _reject_bools(self, "T", "lambda_up")
+        base = self._base_estimator()
+        if not is_classifier(base):
+            raise ValueError(
+                f"base_estimator must be a classifier, got {type(base).__name__}. "
+                "Pass a scikit-learn classifier or a skorch NeuralNetClassifier."
             )
-            return identifier, np.flatnonzero(predicted != y).astype(np.int64)
-        epochs = check_T_grid(identifier, self.T, self.T_grid, self.epochs_param_)
-        self._announce(f"stage 1/2: identification, {epochs[-1]} epochs, recording T in {list(epochs)} (T={self.T})")
-        if self.memory is None:
-            warnings.warn(
-                "T_grid without memory trains stage 1 for max(T_grid) epochs in every fit and "
-                "shares nothing between fits. Pass memory=<directory> so that a search reuses "
-                "one identification run per fold.",
-                UserWarning,
-                stacklevel=5,
+        warn_if_rows_held_out(base)
+        epochs_param = resolve_epochs_param(base, self.epochs_param)
+        if self.T is not None and epochs_param is None:
+            raise ValueError(
+                f"T={self.T} sets the training length of the identification model, but "
+                f"{type(base).__name__} has no max_epochs or max_iter parameter. Pass "
+                "epochs_param='<parameter name>' (e.g. 'n_estimators'), or T=None to "
+                "train stage 1 as the base estimator is configured."
             )
-        identifier.set_params(**{self.epochs_param_: epochs[-1]})
-        identifier, error_sets, weights = call_cached(
-            memory, fit_identifier_run, identifier, key_data, y, fit_params, seed, epochs,
-            is_valid=_is_run_result(epochs), progress=epoch_progress(self.verbose, "stage 1/2"),
-        )
-        identifier = rewind_identifier(identifier, weights[self.T], self.T, self.epochs_param_)
-        return identifier, np.asarray(error_sets[self.T], dtype=np.int64)
+        return base, epochs_param, resolve_upsampling(base, self.upsampling)
 
-    def _warn_about_error_set(self, base, y_encoded):
-        if self.error_set_.size == 0:
-            warnings.warn(
-                "The error set is empty: stage 1 fit the training set perfectly, so nothing "
-                "was upsampled and the final model is plain ERM. Shorten T, lower the "
-                "learning rate or regularise the base estimator more.",
-                EmptyErrorSetWarning,
-                stacklevel=5,  # fit is wrapped by all_or_nothing and scikit-learn's _fit_context
+    def _route_fit_params(self, fit_params):
+        """The fit parameters for the base estimator (both stages), through metadata routing."""
+        if not fit_params:
+            return {}
+        if not _routing_enabled():
+            raise ValueError(
+                f"JTTClassifier.fit got {sorted(fit_params)}; extra fit parameters reach the "
+                "base estimator only through metadata routing. Switch it on with "
+                "sklearn.set_config(enable_metadata_routing=True) and request each one on the "
+                "base estimator, e.g. base.set_fit_request(sample_weight=True). (group_labels "
+                "are for scorers only: JTTClassifier never needs them.)"
             )
-        correct, majority_count = y_encoded.size - self.error_set_.size, np.bincount(y_encoded).max()
-        if correct < majority_count:
-            accuracy, majority = correct / y_encoded.size, majority_count / y_encoded.size
-            length = f"{self.epochs_param_}={self.T}" if self.T is not None else "its configured length"
-            warnings.warn(
-                f"Stage 1 classified {accuracy:.1%} of the training rows correctly, less than "
-                f"the {majority:.1%} of always predicting the majority class, so the error set "
-                f"is close to random. {type(base).__name__} with {length} probably stops far "
-                "too early (for libsvm-based estimators max_iter counts solver iterations, not "
-                "epochs): raise T, "
-                "pass T=None, or name another epochs_param.",
-                WeakIdentifierWarning,
-                stacklevel=5,
-            )
+        return process_routing(self, "fit", **fit_params).base_estimator.fit
 
     def _stage_seeds(self):
         """Seeds for stage 1, stage 2 and the stage-2 shuffle.
@@ -342,18 +318,18 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         random_state = check_random_state(self.random_state)
         return tuple(int(seed) for seed in random_state.randint(np.iinfo(np.int32).max, size=3))
 
-    def _stage_estimator(self, base, seed, params, T=None):
+    def _stage_estimator(self, base, seed, params, epochs_param, T=None):
         """A fresh clone of the base for one stage with its own params, seeded, T epochs if given."""
         estimator = clone(base)
         if params:
-            if T is not None and self.epochs_param_ in params:
+            if T is not None and epochs_param in params:
                 raise ValueError(
-                    f"identifier_params sets {self.epochs_param_!r}, which T already sets; "
+                    f"identifier_params sets {epochs_param!r}, which T already sets; "
                     "remove it from identifier_params and use T."
                 )
             estimator.set_params(**params)
         if T is not None:
-            estimator.set_params(**{self.epochs_param_: T})
+            estimator.set_params(**{epochs_param: T})
         if seed is not None:
             seed_random_states(estimator, np.random.RandomState(seed))
         # skorch's batches, fetched whole; after params, so a stage's own dataset or collate wins.
@@ -362,56 +338,12 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
     def _base_estimator(self):
         return LogisticRegression() if self.base_estimator is None else self.base_estimator
 
-    def _validate_fit_data(self, base, X, y, fit_params):
-        """Check estimator and data; set classes_, n_features_in_, epochs_param_, upsampling_."""
-        if not is_classifier(base):
-            raise ValueError(
-                f"base_estimator must be a classifier, got {type(base).__name__}. "
-                "Pass a scikit-learn classifier or a skorch NeuralNetClassifier."
-            )
-        if fit_params and not _routing_enabled():
-            raise ValueError(
-                f"JTTClassifier.fit got {sorted(fit_params)}; extra fit parameters reach the "
-                "base estimator only through metadata routing. Switch it on with "
-                "sklearn.set_config(enable_metadata_routing=True) and request each one on the "
-                "base estimator, e.g. base.set_fit_request(sample_weight=True). (group_labels "
-                "are for scorers only: JTTClassifier never needs them.)"
-            )
-        _warn_if_rows_held_out(base)
-        routed = (
-            process_routing(self, "fit", **fit_params).base_estimator.fit if fit_params else {}
-        )
-        self.epochs_param_ = resolve_epochs_param(base, self.epochs_param)
-        if self.T is not None and self.epochs_param_ is None:
-            raise ValueError(
-                f"T={self.T} sets the training length of the identification model, but "
-                f"{type(base).__name__} has no max_epochs or max_iter parameter. Pass "
-                "epochs_param='<parameter name>' (e.g. 'n_estimators'), or T=None to "
-                "train stage 1 as the base estimator is configured."
-            )
-        self.upsampling_ = resolve_upsampling(base, self.upsampling)
-
-        tags = get_tags(base).input_tags
-        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
-        y = check_targets(X, y)
-        self._record_fit_data(X)
-        if is_torch_dataset(X):
-            # The dataset serves its own labels to the net, so they must already be 0..K-1.
-            classes = np.unique(y)
-            if not np.array_equal(classes, np.arange(classes.size)):
-                raise ValueError(
-                    f"A torch Dataset must yield integer labels 0..n_classes-1; got classes "
-                    f"{classes[:10]}. Encode the labels (sklearn.preprocessing.LabelEncoder) "
-                    "before building the Dataset."
-                )
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        return X, encoder.transform(y).astype(np.int64), routed
-
-    def _stage_1_length(self):
+    def _stage_1_length(self, epochs_param, T_grid):
         if self.T is None:
             return "trained as the base estimator is configured"
-        return f"{self.epochs_param_}={self.T}"
+        if T_grid is not None:
+            return f"{T_grid[-1]} epochs, recording T in {list(T_grid)} (T={self.T})"
+        return f"{epochs_param}={self.T}"
 
     def _announce(self, message):
         """Say which stage starts (with verbose); return its start time."""
@@ -448,25 +380,6 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         return tags
 
 
-
-def _warn_if_rows_held_out(base):
-    """skorch's default train_split keeps 20% of the rows out of training, error rows included."""
-    net, prefix = find_skorch_net(base)
-    if net is None or net.train_split is None:
-        return
-    split = net.train_split
-    if isinstance(split, functools.partial) and getattr(split.func, "__name__", "") == "_make_split":
-        return  # skorch.helper.predefined_split: a separate validation set, every row trains
-    warnings.warn(
-        f"The base net's train_split ({split!r}) holds part of the training rows out of both "
-        "stages: those rows are never trained on, even when they are in the error set. JTT's "
-        "validation is the group-labelled split: set "
-        f"{prefix}train_split=None, or skorch.helper.predefined_split(valid_dataset).",
-        UserWarning,
-        stacklevel=6,
-    )
-
-
 def _reject_bools(estimator, *names):
     """scikit-learn's Interval(Integral) takes True as 1; T_grid already refuses bools, so these do too."""
     for name in names:
@@ -476,32 +389,3 @@ def _reject_bools(estimator, *names):
                 f"The {name!r} parameter of {type(estimator).__name__} must be an int, not a bool. "
                 f"Got {value!r} instead."
             )
-
-
-def _is_identifier_result(y):
-    """Does a cached stage-1 entry hold (estimator, one prediction per training row)?"""
-
-    def check(result):
-        return (
-            isinstance(result, tuple)
-            and len(result) == 2
-            and hasattr(result[0], "predict")
-            and isinstance(result[1], np.ndarray)
-            and result[1].shape == y.shape
-        )
-
-    return check
-
-
-def _is_run_result(epochs):
-    """Does a cached T_grid entry hold (estimator, error sets and weights of every epoch)?"""
-
-    def check(result):
-        return (
-            isinstance(result, tuple)
-            and len(result) == 3
-            and hasattr(result[0], "predict")
-            and all(isinstance(part, dict) and set(epochs) <= set(part) for part in result[1:])
-        )
-
-    return check

@@ -13,7 +13,7 @@ from torch.utils.data import BatchSampler, DataLoader, default_collate
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.utils import MultiplicitySampler, UpsamplingDataLoader
 from jtt_sklearn.utils import collate_batched
-from jtt_sklearn.utils._batched_dataset import BatchFetchingDataset, use_batch_fetching
+from jtt_sklearn._skorch import SkorchDatasetWithBatchFetch, use_batch_fetching
 from jtt_sklearn.utils._sampling import MultiplicityBatchSampler
 
 from ._nets import make_net
@@ -47,7 +47,7 @@ def test_a_net_gives_the_same_model_with_batch_fetching(data):
     X, y = data
     fast, plain = _fit_both(_net, X, y)
     for stage in ("identifier_", "final_estimator_"):
-        assert _net_of(getattr(fast, stage)).dataset is BatchFetchingDataset
+        assert _net_of(getattr(fast, stage)).dataset is SkorchDatasetWithBatchFetch
         assert _net_of(getattr(plain, stage)).dataset is PerRowDataset
     np.testing.assert_array_equal(fast.error_set_, plain.error_set_)
     np.testing.assert_array_equal(fast.predict_proba(X), plain.predict_proba(X))
@@ -61,7 +61,7 @@ def test_a_pipeline_ending_in_a_net_gives_the_same_model(data):
         return make_pipeline(StandardScaler(), to_float32, _net(**net_params))
 
     fast, plain = _fit_both(pipeline, X.astype(np.float64), y)
-    assert _net_of(fast.final_estimator_).dataset is BatchFetchingDataset
+    assert _net_of(fast.final_estimator_).dataset is SkorchDatasetWithBatchFetch
     np.testing.assert_array_equal(fast.predict_proba(X), plain.predict_proba(X))
 
 
@@ -88,7 +88,7 @@ def test_tensor_inputs_give_the_same_model(data):
     ids=["float64", "no-y", "tensor"],
 )
 def test_a_fetched_batch_equals_the_collated_rows(X, y):
-    dataset = BatchFetchingDataset(X, y)
+    dataset = SkorchDatasetWithBatchFetch(X, y)
     indices = [7, 2, 2, 9, 0]
     fetched = collate_batched(dataset.__getitems__(indices))
     collated = default_collate([dataset[i] for i in indices])
@@ -103,7 +103,7 @@ def test_a_fetched_batch_equals_the_collated_rows(X, y):
     ids=["dataframe", "dict", "object"],
 )
 def test_other_inputs_take_the_per_row_path(X):
-    dataset = BatchFetchingDataset(X, np.zeros(6, dtype=np.int64))
+    dataset = SkorchDatasetWithBatchFetch(X, np.zeros(6, dtype=np.int64))
     assert not dataset.fetches_batches_
     assert isinstance(dataset.__getitems__([0, 1]), list)
 
@@ -112,8 +112,8 @@ def test_user_datasets_and_collate_functions_are_left_alone():
     assert _net(dataset=PerRowDataset).get_params()["dataset"] is PerRowDataset
     for params in ({"dataset": PerRowDataset}, {"iterator_train__collate_fn": default_collate}, {"iterator_valid": object}):
         net = use_batch_fetching(_net(**params))
-        assert net.dataset is not BatchFetchingDataset
-    assert use_batch_fetching(_net()).dataset is BatchFetchingDataset
+        assert net.dataset is not SkorchDatasetWithBatchFetch
+    assert use_batch_fetching(_net()).dataset is SkorchDatasetWithBatchFetch
 
 
 @pytest.mark.parametrize("drop_last", [False, True])
@@ -132,7 +132,7 @@ def test_upsampling_batches_are_those_of_a_batch_sampler(drop_last, as_arrays):
 def test_the_upsampling_loader_serves_batches_as_before():
     X, y = np.arange(60, dtype=np.float32).reshape(20, 3), np.arange(20) % 2
     multiplicity = np.where(np.arange(20) % 4 == 0, 3, 1)
-    for dataset in (BatchFetchingDataset(X, y), Dataset(X, y)):
+    for dataset in (SkorchDatasetWithBatchFetch(X, y), Dataset(X, y)):
         loader = UpsamplingDataLoader(dataset, multiplicity=multiplicity, random_state=0, batch_size=4, collate_fn=collate_batched)
         reference = DataLoader(Dataset(X, y), sampler=MultiplicitySampler(multiplicity, random_state=0), batch_size=4)
         for (Xb, yb), (Xr, yr) in zip(loader, reference, strict=True):
@@ -159,6 +159,6 @@ def test_a_dataset_set_for_one_stage_keeps_its_own_collation(data):
     # The stage's own dataset gets the loaders' own collation, as the user configured them.
     assert clf.final_estimator_.dataset is PerRowDataset
     assert "iterator_train__collate_fn" not in clf.final_estimator_.get_params()
-    assert clf.identifier_.dataset is BatchFetchingDataset
+    assert clf.identifier_.dataset is SkorchDatasetWithBatchFetch
     plain = JTTClassifier(_net(dataset=PerRowDataset), T=1, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.utils import AutocastModule, BatchedTensorDataset, UpsamplingDataLoader, collate_batched

@@ -4,7 +4,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from torch import nn
@@ -40,7 +39,7 @@ def test_verbose_1_with_T_grid_and_sample_weight(data, tmp_path, capsys):
 
 
 def test_verbose_2_shows_the_epochs_of_each_stage(data, capsys, monkeypatch):
-    import jtt_sklearn.utils._progress as progress
+    import jtt_sklearn.callbacks._progress as progress
 
     monkeypatch.setattr(progress, "_tqdm", lambda **kwargs: None)  # the plain-line fallback
     X, y = data

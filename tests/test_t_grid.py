@@ -15,12 +15,11 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping
 
-import jtt_sklearn._jtt as jtt_module
-import jtt_sklearn._stages as stages
+import jtt_sklearn._identification as identification
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.callbacks import ErrorSetRecorder
 from jtt_sklearn.recipes import LinearSchedule
-from jtt_sklearn.utils._estimator_params import find_skorch_net
+from jtt_sklearn._skorch import find_skorch_net
 
 from ._nets import MLP
 
@@ -43,14 +42,13 @@ def make_net(**params):
 def count_runs(monkeypatch):
     """Count identification trainings (stage 1 runs, with or without T_grid)."""
     runs = []
-    original = stages.fit_identifier
+    original = identification.stage_training
 
     def counted(estimator, *args, **kwargs):
         runs.append(estimator.get_params()[find_skorch_net(estimator)[1] + "max_epochs"])
         return original(estimator, *args, **kwargs)
 
-    monkeypatch.setattr(stages, "fit_identifier", counted)  # called by the T_grid run
-    monkeypatch.setattr(jtt_module, "fit_identifier", counted)
+    monkeypatch.setattr(identification, "stage_training", counted)  # entered by every stage-1 run
     return runs
 
 

@@ -4,9 +4,9 @@ import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
 
-from ..utils._delegation import DelegatingClassifierMixin
+from .._base import DelegatingClassifierMixin
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
-from ..utils._validation import check_targets, check_X, n_rows
+from ..utils._validation import check_X, encode_labels, n_rows
 
 
 class GroupOracleMixin(DelegatingClassifierMixin):
@@ -24,10 +24,10 @@ class GroupOracleMixin(DelegatingClassifierMixin):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _check_fit_inputs(self, X, y, group_labels):
-        """Validate X, y and the training groups; set classes_. Returns (encoded y, group ids)."""
+        """Validate X, y and the training groups. Returns (encoded y, classes, group ids)."""
         tags = get_tags(self.base_estimator).input_tags
         check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
-        y = check_targets(X, y)
+        y, classes = encode_labels(X, y)
         if group_labels is None:
             raise ValueError(
                 f"{type(self).__name__} is an oracle baseline: it needs group_labels for every "
@@ -44,7 +44,4 @@ class GroupOracleMixin(DelegatingClassifierMixin):
                 f"group_labels contains the unknown group ({UNKNOWN_GROUP} or {UNKNOWN_GROUP_NAME!r}); an oracle baseline "
                 "needs the group of every training row."
             )
-        self._record_fit_data(X)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        return encoder.transform(y).astype(np.int64), LabelEncoder().fit_transform(groups).astype(np.int64)
+        return y, classes, LabelEncoder().fit_transform(groups).astype(np.int64)

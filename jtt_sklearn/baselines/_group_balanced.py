@@ -4,9 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from .._stages import fit_counted_rows
-from ..utils._fitted_state import all_or_nothing
-from ..utils._upsampled_fit import resolve_upsampling
+from .._upsampling import fit_upsampled, resolve_upsampling
+from ..utils._seeding import seed_random_states
 from ._base import GroupOracleMixin
 
 
@@ -77,7 +76,6 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    @all_or_nothing
     def fit(self, X, y, *, group_labels):
         """Fit on (X, y) with each group upsampled to the largest group's size.
 
@@ -94,19 +92,16 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         -------
         self : GroupBalancedClassifier
         """
-        y_encoded, groups = self._check_fit_inputs(X, y, group_labels)
-        self.sample_multiplicity_ = group_balancing_multiplicity(groups)
+        y_encoded, classes, groups = self._check_fit_inputs(X, y, group_labels)
+        multiplicity = group_balancing_multiplicity(groups)
         estimator = clone(self.base_estimator)
         seed = self._fit_seed()
-        self.estimator_ = fit_counted_rows(
-            estimator,
-            X,
-            y_encoded,
-            self.sample_multiplicity_,
-            strategy=resolve_upsampling(estimator, self.upsampling),
-            fit_params={},
-            seed=seed,
-            shuffle_seed=seed,
-            stage="the group-balanced model",
+        if seed is not None:
+            seed_random_states(estimator, np.random.RandomState(seed))
+        estimator = fit_upsampled(
+            estimator, X, y_encoded, multiplicity, strategy=resolve_upsampling(estimator, self.upsampling),
+            fit_params={}, seed=seed, shuffle_seed=seed, stage="the group-balanced model",
         )
+        self.estimator_, self.sample_multiplicity_, self.classes_ = estimator, multiplicity, classes
+        self._record_fit_data(X)
         return self

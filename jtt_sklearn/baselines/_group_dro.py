@@ -8,11 +8,9 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from torch import nn
 from numbers import Real
 
-from .._stages import check_training_loss
-from ..utils._fitted_state import all_or_nothing
-from ..utils._interrupts import reraise_interrupt
+from .._skorch import find_skorch_net
+from .._training import check_training_loss, reraise_interrupt
 from ..utils._seeding import seeded_torch
-from ..utils._estimator_params import find_skorch_net
 from ._base import GroupOracleMixin
 
 
@@ -104,7 +102,6 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    @all_or_nothing
     def fit(self, X, y, *, group_labels):
         """Fit the net with the Group DRO loss.
 
@@ -128,7 +125,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{type(self.base_estimator).__name__}. For scikit-learn estimators use "
                 "GroupBalancedClassifier."
             )
-        y_encoded, groups = self._check_fit_inputs(X, y, group_labels)
+        y_encoded, classes, groups = self._check_fit_inputs(X, y, group_labels)
         estimator = clone(self.base_estimator).set_params(
             **{
                 f"{prefix}criterion": GroupDROLoss,
@@ -138,8 +135,10 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
             }
         )
         with seeded_torch(self._fit_seed()), reraise_interrupt("the Group DRO net"):
-            self.estimator_ = estimator.fit(X, np.column_stack([y_encoded, groups]))
-        check_training_loss(self.estimator_, stage="the Group DRO net")
-        fitted_net, _ = find_skorch_net(self.estimator_)
+            estimator = estimator.fit(X, np.column_stack([y_encoded, groups]))
+        check_training_loss(estimator, stage="the Group DRO net")
+        fitted_net, _ = find_skorch_net(estimator)
+        self.estimator_, self.classes_ = estimator, classes
         self.group_weights_ = fitted_net.criterion_.group_weights.detach().cpu().numpy()
+        self._record_fit_data(X)
         return self

@@ -2,7 +2,7 @@
 
 from sklearn.base import clone
 
-from ..utils._estimator_params import resolve_epochs_param
+from .._base import resolve_epochs_param
 
 
 def halving_setup(estimator, param_grid, *, factor=3, min_resources="auto"):

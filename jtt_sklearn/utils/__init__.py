@@ -1,4 +1,8 @@
-"""Building blocks of JTTClassifier that are useful on their own."""
+"""Building blocks useful on their own: upsampling samplers, fast torch pieces, group ids.
+
+The private modules here are shared by several subpackages (seeding, input
+validation, warnings); JTT's own stages live beside the estimator.
+"""
 
 from ._fast_torch import AutocastModule, BatchedTensorDataset, collate_batched
 from ._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, make_groups

@@ -38,3 +38,21 @@ def forked_rngs():
 def _cuda_devices():
     """Every CUDA device, so that forking covers their RNGs too (none on a CPU machine)."""
     return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
+def seed_random_states(estimator, random_state):
+    """Give every unset ``random_state`` parameter of ``estimator`` an int from ``random_state``.
+
+    ``random_state`` is a :class:`numpy.random.RandomState`. Parameters the
+    user fixed to an int are left alone; ``None`` and ``RandomState``
+    instances are replaced so that refits are reproducible.
+    """
+    to_set = {
+        key: int(random_state.randint(np.iinfo(np.int32).max))
+        for key, value in sorted(estimator.get_params(deep=True).items())
+        if (key == "random_state" or key.endswith("__random_state"))
+        and (value is None or isinstance(value, np.random.RandomState))
+    }
+    if to_set:
+        estimator.set_params(**to_set)
+    return estimator

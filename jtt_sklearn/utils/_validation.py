@@ -7,6 +7,7 @@ these checks only look at X; they never convert it.
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, column_or_1d
@@ -142,3 +143,31 @@ def check_targets(X, y):
             "two classes. Check that the training labels were loaded correctly."
         )
     return y
+
+
+def encode_labels(X, y):
+    """Check y against X and encode it ``0..K-1``; return ``(encoded y, classes)``.
+
+    A torch Dataset serves its own labels to the net, so they must already be
+    ``0..K-1``.
+    """
+    y = check_targets(X, y)
+    if is_torch_dataset(X):
+        classes = np.unique(y)
+        if not np.array_equal(classes, np.arange(classes.size)):
+            raise ValueError(
+                f"A torch Dataset must yield integer labels 0..n_classes-1; got classes "
+                f"{classes[:10]}. Encode the labels (sklearn.preprocessing.LabelEncoder) "
+                "before building the Dataset."
+            )
+    encoder = LabelEncoder().fit(y)
+    return encoder.transform(y).astype(np.int64), encoder.classes_
+
+
+def check_indexable_rows(X):
+    """Raise unless JTT itself can index the rows of X (arrays, DataFrames, lists, sparse matrices)."""
+    if not is_array_data(X):
+        raise ValueError(
+            "upsampling='index' needs X to be an array, a DataFrame or a list; for dicts "
+            "of arrays or torch Datasets use a skorch net (upsampling='sampler')."
+        )

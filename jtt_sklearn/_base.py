@@ -1,8 +1,9 @@
-"""Prediction methods shared by JTTClassifier and the baselines.
+"""What JTTClassifier and the baselines share: the training-length parameter, delegated prediction.
 
-Each wraps one fitted inner model trained on labels encoded ``0..K-1`` and
-maps its outputs back to ``classes_``. A method exists only where the inner
-model has it (``available_if``); prediction never needs group labels.
+Each estimator wraps one fitted inner model trained on labels encoded
+``0..K-1`` and maps its outputs back to ``classes_``. A method exists only
+where the inner model has it (``available_if``); prediction never needs group
+labels.
 """
 
 import numpy as np
@@ -10,7 +11,38 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_X, is_array_data
+from .utils._validation import check_X, is_array_data
+
+# Parameter names that set how long an estimator trains, in order of preference.
+TRAINING_LENGTH_PARAMS = ("max_epochs", "max_iter")
+
+
+def resolve_epochs_param(estimator, epochs_param="auto"):
+    """Name of the parameter of ``estimator`` that sets its training length, or None.
+
+    ``"auto"`` looks for ``max_epochs`` (skorch nets), then ``max_iter``
+    (scikit-learn iterative estimators), also inside Pipelines and other
+    nested estimators, where the full ``step__param`` name is returned.
+    """
+    params = estimator.get_params(deep=True)
+    if epochs_param != "auto":
+        if epochs_param not in params:
+            raise ValueError(
+                f"epochs_param={epochs_param!r} is not a parameter of "
+                f"{type(estimator).__name__}. Pass the name of the parameter that sets "
+                "its training length (see base_estimator.get_params())."
+            )
+        return epochs_param
+    for name in TRAINING_LENGTH_PARAMS:
+        keys = sorted(key for key in params if key == name or key.endswith("__" + name))
+        if len(keys) == 1:
+            return keys[0]
+        if len(keys) > 1:
+            raise ValueError(
+                f"base_estimator has several {name!r} parameters ({keys}); pass "
+                "epochs_param=<one of them> to say which one T sets."
+            )
+    return None
 
 
 def _delegate_has(attr):
@@ -36,7 +68,7 @@ class DelegatingClassifierMixin:
 
     Subclasses set ``_delegate_attribute`` (the fitted model's attribute
     name), define ``_base_estimator()``, and call :meth:`_record_fit_data`
-    in ``fit``.
+    at the end of ``fit``.
     """
 
     _delegate_attribute = None

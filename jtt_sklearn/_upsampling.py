@@ -1,0 +1,175 @@
+"""Stage 2: train with row ``i`` counted ``multiplicity[i]`` times, without copying X where possible.
+
+Three strategies, in order of preference:
+
+- ``"sampler"``: a skorch net (alone or as a Pipeline's final step) gets
+  :class:`~jtt_sklearn.utils.UpsamplingDataLoader` as ``iterator_train``;
+  batches are drawn from the repeated, reshuffled indices each epoch.
+- ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` (or a
+  Pipeline whose final step does) get the integer multiplicities as weights
+  (times any user weights).
+- ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import _routing_enabled
+from sklearn.utils.validation import _num_samples, has_fit_parameter
+
+from ._skorch import check_iterator_train, check_net_params, find_skorch_net
+from ._training import stage_training
+from .utils._sampling import UpsamplingDataLoader
+from .utils._validation import check_indexable_rows
+
+STRATEGIES = ("sampler", "sample_weight", "index")
+
+
+def resolve_upsampling(estimator, upsampling="auto"):
+    """The upsampling strategy used for ``estimator`` (see the module docstring)."""
+    net, _ = find_skorch_net(estimator)
+    supports = {
+        "sampler": net is not None,
+        "sample_weight": sample_weight_param(estimator) is not None,
+        "index": True,
+    }
+    if upsampling == "auto":
+        return next(name for name in STRATEGIES if supports[name])
+    if not supports[upsampling]:
+        reason = {
+            "sampler": "it is not a skorch net nor a Pipeline ending in one",
+            "sample_weight": "its fit method has no sample_weight parameter (a Pipeline "
+            "takes one for its final step only with metadata routing off)",
+        }[upsampling]
+        raise ValueError(
+            f"upsampling={upsampling!r} cannot be used with {type(estimator).__name__}: "
+            f"{reason}. Use upsampling='auto'."
+        )
+    return upsampling
+
+
+def sample_weight_param(estimator):
+    """The fit parameter that takes per-row weights: ``sample_weight``, ``step__sample_weight``, or None.
+
+    With metadata routing on, Pipelines only take routed parameters, so they
+    fall back to index copies.
+    """
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "sample_weight"
+    steps = getattr(estimator, "steps", None)
+    if steps and not _routing_enabled():
+        name, last = steps[-1]
+        inner = sample_weight_param(last)
+        if inner is not None:
+            return f"{name}__{inner}"
+    return None
+
+
+def check_upsampled_fit(estimator, strategy, stage):
+    """Raise now for settings of the stage-2 ``estimator`` that would fail only once it trains."""
+    check_net_params(estimator, sampler=strategy == "sampler", stage=stage)
+
+
+def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, callbacks=None):
+    """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times; return it.
+
+    JTT's stage 2 and the group-balanced baseline train this way. ``seed``
+    seeds torch (in a forked RNG); ``shuffle_seed`` orders the upsampled rows.
+    """
+    with stage_training(estimator, X, n_classes=np.unique(y).size, stage=stage, seed=seed, callbacks=callbacks):
+        if strategy == "sampler":
+            _install_upsampling_loader(estimator, multiplicity, shuffle_seed)
+            return estimator.fit(X, y, **fit_params)
+        if strategy == "sample_weight":
+            key = sample_weight_param(estimator)
+            weights = multiplicity.astype(np.float64)
+            if fit_params.get(key) is not None:
+                weights = weights * np.asarray(fit_params[key], dtype=np.float64)
+            return estimator.fit(X, y, **{**fit_params, key: weights})
+        check_indexable_rows(X)
+        if sp.issparse(X) and X.format not in ("csr", "csc"):
+            X = X.tocsr()  # coo, dia, bsr, dok cannot be indexed by rows
+        elif not hasattr(X, "__getitem__"):
+            X = np.asarray(X)  # array-likes that only implement __array__
+        # Shuffled so that estimators which do not shuffle never see blocks of copies.
+        rows = np.random.RandomState(shuffle_seed).permutation(np.repeat(np.arange(len(multiplicity)), multiplicity))
+        row_params = {
+            key: _safe_indexing(value, rows) if _is_row_aligned(value, len(multiplicity)) else value
+            for key, value in fit_params.items()
+        }
+        return estimator.fit(_safe_indexing(X, rows), _safe_indexing(y, rows), **row_params)
+
+
+def _is_row_aligned(value, n_samples):
+    try:
+        return not np.isscalar(value) and _num_samples(value) == n_samples
+    except TypeError:
+        return False
+
+
+def _install_upsampling_loader(estimator, multiplicity, random_state):
+    net, prefix = find_skorch_net(estimator)
+    check_iterator_train(net)
+    estimator.set_params(
+        **{
+            f"{prefix}iterator_train": UpsamplingDataLoader,
+            f"{prefix}iterator_train__multiplicity": multiplicity,
+            f"{prefix}iterator_train__random_state": random_state,
+            f"{prefix}iterator_train__shuffle": True,
+        }
+    )
+
+
+def check_epoch_fits_in_memory(X, n_rows, strategy, *, lambda_up, n_errors, available=None):
+    """Refuse an upsampled epoch of ``n_rows`` rows that cannot fit in memory, before anything is allocated.
+
+    The sampler builds an index array of that length each epoch; the index
+    strategy copies that many rows of X. Integer sample weights cost nothing
+    extra, so they are not checked.
+    """
+    if strategy == "sample_weight":
+        return
+    row_bytes = 8 if strategy == "sampler" else 8 + _bytes_per_row(X)
+    needed = n_rows * row_bytes
+    available = available_memory() if available is None else available
+    if n_rows > np.iinfo(np.int64).max or (available is not None and needed > available):
+        free = f"{available / 2**30:.1f} GiB are available" if available is not None else "that is too many"
+        raise ValueError(
+            f"lambda_up={lambda_up} with {n_errors} error rows makes one epoch of stage 2 "
+            f"{n_rows:,} rows (n + (lambda_up - 1) * |E|), which needs about "
+            f"{needed / 2**30:,.1f} GiB for its {'row indices' if strategy == 'sampler' else 'copied rows'}, "
+            f"but {free}. Use a smaller lambda_up, or a base estimator whose fit takes "
+            "sample_weight (upsampling='sample_weight' counts rows at no memory cost)."
+        )
+
+
+def _bytes_per_row(X):
+    n_samples = max(_num_samples(X), 1)
+    if sp.issparse(X):  # copied as CSR: a value and a column index per stored entry
+        return max(1, X.nnz * (X.dtype.itemsize + 8) // n_samples)
+    nbytes = getattr(X, "nbytes", None)
+    if nbytes is None and hasattr(X, "memory_usage"):  # pandas
+        nbytes = int(np.sum(X.memory_usage(deep=False)))
+    if nbytes is None:
+        return 8  # a list: at least a pointer per row
+    return max(1, int(nbytes) // n_samples)
+
+
+def available_memory():
+    """Bytes of memory available to this process (Linux: MemAvailable and the cgroup limit), or None."""
+    limits = []
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as limit, open("/sys/fs/cgroup/memory.current") as used:
+            maximum = limit.read().strip()
+            if maximum != "max":
+                limits.append(int(maximum) - int(used.read().strip()))
+    except (OSError, ValueError):
+        pass
+    return min(limits) if limits else None
