@@ -53,7 +53,7 @@ def warm_up(X, y, args):
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-5)
     for _ in range(3):  # training batches are all full (drop_last)
         optimizer.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(model(X[:args.batch]), y[:args.batch]).backward()
+        nn.functional.cross_entropy(model(X[: args.batch]), y[: args.batch]).backward()
         optimizer.step()
     model.eval()
     with torch.no_grad():
@@ -121,7 +121,9 @@ class _EpochTimer(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         _sync(str(net.device))
-        self.rates.append(sum(net.history[-1, "batches", :, "train_batch_size"]) / (time.perf_counter() - self._start))
+        self.rates.append(
+            sum(net.history[-1, "batches", :, "train_batch_size"]) / (time.perf_counter() - self._start)
+        )
 
 
 def jtt_two_stage(X, y, args, default=False):
@@ -136,8 +138,14 @@ def jtt_two_stage(X, y, args, default=False):
         data, model = (X, y.cpu().numpy()), build_model(args.model, "fp32", False)
         options = {}
     else:
-        data, model = (BatchedTensorDataset(X, y),), build_model(args.model, args.precision, args.channels_last)
-        options = {"iterator_train__collate_fn": collate_batched, "iterator_valid__collate_fn": collate_batched}
+        data, model = (
+            (BatchedTensorDataset(X, y),),
+            build_model(args.model, args.precision, args.channels_last),
+        )
+        options = {
+            "iterator_train__collate_fn": collate_batched,
+            "iterator_valid__collate_fn": collate_batched,
+        }
     net = NeuralNetClassifier(
         model,
         criterion=nn.CrossEntropyLoss,
@@ -181,7 +189,9 @@ def jtt_two_stage(X, y, args, default=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--n", type=int, default=4795)
     parser.add_argument("--size", type=int, default=224)
@@ -201,8 +211,11 @@ def main(argv=None):
     generator = torch.Generator().manual_seed(0)
     X = torch.rand(args.n, 3, args.size, args.size, generator=generator).to(args.device)
     y = torch.randint(0, 2, (args.n,), generator=generator).to(args.device)
-    results = {"device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
-               "date": time.strftime("%Y-%m-%d"), "args": vars(args)}
+    results = {
+        "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
+        "date": time.strftime("%Y-%m-%d"),
+        "args": vars(args),
+    }
     warm_up(X, y, args)
     results["raw"] = raw_two_stage(X, y, args)
     results["jtt"] = jtt_two_stage(X, y, args)
@@ -222,15 +235,18 @@ def write_results(results, path):
     args, raw, jtt, plain = results["args"], results["raw"], results["jtt"], results["jtt_default"]
     rows = "\n".join(
         f"| {label} | {raw[key]:,.0f} | {jtt[key]:,.0f} | {jtt[key] / raw[key]:.2f} | {plain[key]:,.0f} |"
-        for label, key in (("stage 1 training", "stage1_img_s"), ("error-set prediction pass", "predict_img_s"),
-                           ("stage 2 training", "stage2_img_s"))
+        for label, key in (
+            ("stage 1 training", "stage1_img_s"),
+            ("error-set prediction pass", "predict_img_s"),
+            ("stage 2 training", "stage2_img_s"),
+        )
     )
     section = f"""## GPU
 
-Command: `python benchmarks/gpu.py` on {results['device']}, torch {torch.__version__}, {results['date']}.
-Workload: {args['n']:,} random 3x{args['size']}x{args['size']} images in 2 classes on the GPU, torchvision
-{args['model']} (random init), batch {args['batch']}, T={args['T']}, {args['final_epochs']} final epochs,
-lambda_up={args['lambda_up']}, {args['precision']}{' with channels_last' if args['channels_last'] else ''}.
+Command: `python benchmarks/gpu.py` on {results["device"]}, torch {torch.__version__}, {results["date"]}.
+Workload: {args["n"]:,} random 3x{args["size"]}x{args["size"]} images in 2 classes on the GPU, torchvision
+{args["model"]} (random init), batch {args["batch"]}, T={args["T"]}, {args["final_epochs"]} final epochs,
+lambda_up={args["lambda_up"]}, {args["precision"]}{" with channels_last" if args["channels_last"] else ""}.
 JTT runs through JTTClassifier with a skorch net on `BatchedTensorDataset` + `collate_batched`
 (data on the GPU, one gather per batch) and `AutocastModule`; the raw loop is plain PyTorch on the
 same tensors. The last column is JTTClassifier with no option at all: a plain fp32 net fitted on the
@@ -241,7 +257,8 @@ img/s of training through JTTClassifier, and at least 0.9 of the raw loop.
 |---|---|---|---|---|
 {rows}
 
-Error set: {jtt['errors']:,} rows (raw loop: {raw['errors']:,}). JTTClassifier.fit took {jtt['fit_s']:.1f} s in all.
+Error set: {jtt["errors"]:,} rows (raw loop: {raw["errors"]:,}).
+JTTClassifier.fit took {jtt["fit_s"]:.1f} s in all.
 """
     write_section(path, "gpu", section)
 

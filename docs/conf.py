@@ -149,13 +149,22 @@ html_theme_options = {
 # API page (its "On this page" lists the modules; the object pages keep it).
 html_sidebars = {
     page: []
-    for page in ["index", "getting_started", "user_guide", "model_selection", "diagnostics", "datasets",
-                 "results", "troubleshooting", "changelog", "api"]
+    for page in [
+        "index",
+        "getting_started",
+        "user_guide",
+        "model_selection",
+        "diagnostics",
+        "datasets",
+        "results",
+        "troubleshooting",
+        "changelog",
+        "api",
+    ]
 }
 
 
 # -- Temporary docstring workaround ----------------------------------------------
-
 
 
 def _describe_plain_values(app, what, name, obj, options, lines):

@@ -28,5 +28,11 @@ print("its groups:", np.bincount(g_train[jtt.error_set_], minlength=4), "of", np
 
 # %%
 # Per-group test accuracy: groups are used only here, to score.
-print("ERM worst-group and per-group accuracy\n" + group_report(y_test, erm.predict(X_test), group_labels=g_test, group_names=data.group_names))
-print("JTT worst-group and per-group accuracy\n" + group_report(y_test, jtt.predict(X_test), group_labels=g_test, group_names=data.group_names))
+print(
+    "ERM worst-group and per-group accuracy\n"
+    + group_report(y_test, erm.predict(X_test), group_labels=g_test, group_names=data.group_names)
+)
+print(
+    "JTT worst-group and per-group accuracy\n"
+    + group_report(y_test, jtt.predict(X_test), group_labels=g_test, group_names=data.group_names)
+)

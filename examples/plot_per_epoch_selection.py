@@ -51,10 +51,15 @@ jtt.fit(X_train, y_train)
 history = jtt.final_estimator_.history
 curve = history[:, "valid_worst_group"]
 best_epoch = int(np.argmax(curve)) + 1
-print(f"best epoch {best_epoch} of {len(curve)}: validation worst-group {max(curve):.3f}, last epoch {curve[-1]:.3f}")
+print(
+    f"best epoch {best_epoch} of {len(curve)}: validation worst-group {max(curve):.3f}, "
+    f"last epoch {curve[-1]:.3f}"
+)
 restored = worst_group_accuracy(y_val, jtt.predict(X_val), group_labels=g_val)
 print(f"restored model's validation worst-group accuracy: {restored:.3f}")
-print(f"test worst-group accuracy: {worst_group_accuracy(y_test, jtt.predict(X_test), group_labels=g_test):.3f}")
+print(
+    f"test worst-group accuracy: {worst_group_accuracy(y_test, jtt.predict(X_test), group_labels=g_test):.3f}"
+)
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(range(1, len(curve) + 1), curve, marker="o")

@@ -49,8 +49,13 @@ search = GridSearchCV(
 
 results = search.cv_results_
 print(f"{'T':>3} {'lambda_up':>9} {'val worst-group':>16} {'val accuracy':>13}")
-for params, worst, accuracy in zip(results["params"], results["mean_test_worst_group"], results["mean_test_accuracy"]):
-    print(f"{params['jttclassifier__T']:>3} {params['jttclassifier__lambda_up']:>9} {worst:>16.3f} {accuracy:>13.3f}")
+for params, worst, accuracy in zip(
+    results["params"], results["mean_test_worst_group"], results["mean_test_accuracy"]
+):
+    print(
+        f"{params['jttclassifier__T']:>3} {params['jttclassifier__lambda_up']:>9} "
+        f"{worst:>16.3f} {accuracy:>13.3f}"
+    )
 
 # %%
 # Worst-group selection and average-accuracy selection choose differently.

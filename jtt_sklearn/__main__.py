@@ -22,7 +22,9 @@ def positive_int(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (an untrained model has nothing to show), got {value}")
+        raise argparse.ArgumentTypeError(
+            f"must be at least 1 (an untrained model has nothing to show), got {value}"
+        )
     return value
 
 
@@ -43,18 +45,35 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="jtt-sklearn", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="ERM, JTT and Group DRO on a bundled dataset, per-group accuracy",
-                               description="ERM, JTT and Group DRO, tuned by worst-group validation accuracy; "
-                                           "prints per-group test accuracy and writes a bar chart.")
-    demo.add_argument("--dataset", choices=list(DATASETS), default="colored_digits",
-                      help="data to run on (default colored_digits); " + "; ".join(
-                          f"{name}: {spec.title}" + (f", needs {spec.package}" if spec.package else "")
-                          for name, spec in DATASETS.items()))
-    demo.add_argument("--epochs", type=positive_int, default=30, help="training epochs of each final model (>= 1; default: 30)")
+    demo = commands.add_parser(
+        "demo",
+        help="ERM, JTT and Group DRO on a bundled dataset, per-group accuracy",
+        description="ERM, JTT and Group DRO, tuned by worst-group validation accuracy; "
+        "prints per-group test accuracy and writes a bar chart.",
+    )
+    demo.add_argument(
+        "--dataset",
+        choices=list(DATASETS),
+        default="colored_digits",
+        help="data to run on (default colored_digits); "
+        + "; ".join(
+            f"{name}: {spec.title}" + (f", needs {spec.package}" if spec.package else "")
+            for name, spec in DATASETS.items()
+        ),
+    )
+    demo.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=30,
+        help="training epochs of each final model (>= 1; default: 30)",
+    )
     demo.add_argument("--seed", type=int, default=0, help="seeds the data and every model")
-    demo.add_argument("--plot", default=None,
-                      help=f"PNG bar chart to write (default {DEFAULT_PLOT}, skipped with a note without "
-                           "matplotlib; '' to skip)")
+    demo.add_argument(
+        "--plot",
+        default=None,
+        help=f"PNG bar chart to write (default {DEFAULT_PLOT}, skipped with a note without "
+        "matplotlib; '' to skip)",
+    )
     demo.add_argument("--quiet", action="store_true", help="no per-candidate progress lines")
     return parser, demo
 
@@ -72,8 +91,14 @@ def main(argv=None):
     # A plot asked for by name must be written; the default one is skipped without matplotlib.
     plot_path = DEFAULT_PLOT if args.plot is None else args.plot or None
     try:
-        run_demo(dataset=args.dataset, max_epochs=args.epochs, random_state=args.seed, plot_path=plot_path,
-                 require_plot=args.plot is not None, verbose=not args.quiet)
+        run_demo(
+            dataset=args.dataset,
+            max_epochs=args.epochs,
+            random_state=args.seed,
+            plot_path=plot_path,
+            require_plot=args.plot is not None,
+            verbose=not args.quiet,
+        )
     except DemoSetupError as exc:  # raised before any training: a usage error
         demo.error(str(exc))
     return 0

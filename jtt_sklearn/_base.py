@@ -194,4 +194,3 @@ class DelegatingClassifierMixin:
         X = self._check_predict_data(X)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self._fitted_delegate().score(X, self._encode(y), **kwargs)
-

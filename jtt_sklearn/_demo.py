@@ -20,14 +20,29 @@ from ._jtt import JTTClassifier
 from .utils._seeding import seeded_torch
 from .baselines import GroupDROClassifier
 from .diagnostics import error_set_report
-from ._demo_datasets import DATASETS, GROUP_DRO_GRID, JTT_GRID, PLOT_INSTALL, DemoDataset, DemoSetupError  # noqa: F401
+from ._demo_datasets import (  # noqa: F401
+    DATASETS,
+    GROUP_DRO_GRID,
+    JTT_GRID,
+    PLOT_INSTALL,
+    DemoDataset,
+    DemoSetupError,
+)
 from .metrics import group_accuracies
 from .model_selection import tune_on_validation
 from .recipes import make_tabular_net
 
 
-def run_demo(*, dataset="colored_digits", max_epochs=30, random_state=0, plot_path="jtt_demo.png",
-             require_plot=False, verbose=True, out=print):
+def run_demo(
+    *,
+    dataset="colored_digits",
+    max_epochs=30,
+    random_state=0,
+    plot_path="jtt_demo.png",
+    require_plot=False,
+    verbose=True,
+    out=print,
+):
     """ERM, JTT and Group DRO on a bundled dataset, tuned on validation; print per-group accuracy.
 
     JTT's ``T`` and ``lambda_up`` and Group DRO's ``eta`` are chosen by
@@ -76,10 +91,14 @@ def run_demo(*, dataset="colored_digits", max_epochs=30, random_state=0, plot_pa
         scaler = StandardScaler().fit(X_train)
         X_train, X_val, X_test = (scaler.transform(X) for X in (X_train, X_val, X_test))
     net = make_tabular_net(X_train.shape[1], max_epochs=max_epochs, **spec.net_params)
-    out(f"Data: {data.name}, {len(y_train)} training rows (no group labels for JTT), "
-        f"{len(y_val)} validation and {len(y_test)} test rows with groups.")
-    out("Training groups: " + ", ".join(
-        f"{name}: {count}" for name, count in zip(data.group_names, data.group_counts()["train"])))
+    out(
+        f"Data: {data.name}, {len(y_train)} training rows (no group labels for JTT), "
+        f"{len(y_val)} validation and {len(y_test)} test rows with groups."
+    )
+    out(
+        "Training groups: "
+        + ", ".join(f"{name}: {count}" for name, count in zip(data.group_names, data.group_counts()["train"]))
+    )
 
     start = time.perf_counter()
     erm = clone(net)
@@ -99,12 +118,21 @@ def run_demo(*, dataset="colored_digits", max_epochs=30, random_state=0, plot_pa
         start = time.perf_counter()
         out(f"[{method}] choosing {', '.join(grid)} by validation worst-group accuracy")
         models[method], search = tune_on_validation(
-            estimator, grid, X_train, y_train, X_val, y_val, g_val,
-            train_group_labels=train_groups, verbose=1 if verbose else 0,
+            estimator,
+            grid,
+            X_train,
+            y_train,
+            X_val,
+            y_val,
+            g_val,
+            train_group_labels=train_groups,
+            verbose=1 if verbose else 0,
         )
         best_params[method] = search.best_params_
-        out(f"[{method}] chose {search.best_params_} (validation worst-group "
-            f"{search.best_score_:.3f}) in {time.perf_counter() - start:.1f}s")
+        out(
+            f"[{method}] chose {search.best_params_} (validation worst-group "
+            f"{search.best_score_:.3f}) in {time.perf_counter() - start:.1f}s"
+        )
 
     cache.cleanup()
 
@@ -181,10 +209,14 @@ def check_plot_path(path, *, require_plot=False, out=print):
     target = Path(path)
     folder = target.parent
     if not folder.is_dir():
-        raise DemoSetupError(f"Cannot write the plot {path}: the folder {folder} does not exist. "
-                             "Create it or choose another path.")
+        raise DemoSetupError(
+            f"Cannot write the plot {path}: the folder {folder} does not exist. "
+            "Create it or choose another path."
+        )
     if target.is_dir():
-        raise DemoSetupError(f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png.")
+        raise DemoSetupError(
+            f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png."
+        )
     try:  # a real write says more than os.access (read-only mounts, ACLs); the probe is removed at once
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".jtt_demo_probe_"):
             pass
@@ -209,9 +241,16 @@ def format_group_table(results, group_names, group_sizes):
     width = max(len(name) for name in group_names) + 2
     lines = [f"{'test group':<{width}}{'n':>6}" + "".join(f"{m:>10}" for m in methods)]
     for g, name in enumerate(group_names):
-        lines.append(f"{name:<{width}}{group_sizes[g]:>6}" + "".join(f"{results[m][g]:>10.3f}" for m in methods))
-    lines.append(f"{'worst group':<{width}}{'':>6}" + "".join(f"{results[m]['worst']:>10.3f}" for m in methods))
-    lines.append(f"{'average':<{width}}{sum(group_sizes):>6}" + "".join(f"{results[m]['average']:>10.3f}" for m in methods))
+        lines.append(
+            f"{name:<{width}}{group_sizes[g]:>6}" + "".join(f"{results[m][g]:>10.3f}" for m in methods)
+        )
+    lines.append(
+        f"{'worst group':<{width}}{'':>6}" + "".join(f"{results[m]['worst']:>10.3f}" for m in methods)
+    )
+    lines.append(
+        f"{'average':<{width}}{sum(group_sizes):>6}"
+        + "".join(f"{results[m]['average']:>10.3f}" for m in methods)
+    )
     return "\n".join(lines)
 
 

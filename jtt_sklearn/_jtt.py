@@ -239,7 +239,9 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         if strategy == "index":
             check_indexable_rows(X)
         identify_seed, final_seed, shuffle_seed = self._stage_seeds()
-        identifier = self._stage_estimator(base, identify_seed, self.identifier_params, epochs_param, T=self.T)
+        identifier = self._stage_estimator(
+            base, identify_seed, self.identifier_params, epochs_param, T=self.T
+        )
         T_grid = None if self.T_grid is None else check_T_grid(identifier, self.T, self.T_grid, epochs_param)
         final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
         check_upsampled_fit(final, strategy, FINAL_STAGE)  # now, not after stage 1 has trained
@@ -247,8 +249,16 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = self._announce(f"stage 1/2: identification, {self._stage_1_length(epochs_param, T_grid)}")
         identifier, error_set = identify_errors(
-            identifier, X, y, T=self.T, T_grid=T_grid, epochs_param=epochs_param, fit_params=routed_params,
-            seed=identify_seed, memory=self.memory, progress=epoch_progress(self.verbose, "stage 1/2"),
+            identifier,
+            X,
+            y,
+            T=self.T,
+            T_grid=T_grid,
+            epochs_param=epochs_param,
+            fit_params=routed_params,
+            seed=identify_seed,
+            memory=self.memory,
+            progress=epoch_progress(self.verbose, "stage 1/2"),
         )
         self._log("stage 1", start, f"{error_set.size} of {y.size} rows misclassified")
 
@@ -259,8 +269,16 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
         multiplicity = upsampling_multiplicity(y.size, error_set, self.lambda_up)
         final = fit_upsampled(
-            final, X, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
-            shuffle_seed=shuffle_seed, stage=FINAL_STAGE, callbacks=epoch_progress(self.verbose, "stage 2/2"),
+            final,
+            X,
+            y,
+            multiplicity,
+            strategy=strategy,
+            fit_params=routed_params,
+            seed=final_seed,
+            shuffle_seed=shuffle_seed,
+            stage=FINAL_STAGE,
+            callbacks=epoch_progress(self.verbose, "stage 2/2"),
         )
         self._log("stage 2", start, "final model trained")
 

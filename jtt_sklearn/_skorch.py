@@ -75,7 +75,12 @@ def check_net_params(estimator, *, sampler, stage):
             continue
         for key in sorted(params):
             name = key[len(component) + 2 :]
-            if key.startswith(component + "__") and key not in _SKORCH_OWN and "__" not in name and name not in accepted:
+            if (
+                key.startswith(component + "__")
+                and key not in _SKORCH_OWN
+                and "__" not in name
+                and name not in accepted
+            ):
                 raise ValueError(
                     f"{stage} sets {prefix}{key}, but {target.__name__} takes no argument "
                     f"{name!r} (it takes {sorted(accepted)}). Fix the name in final_params or the "
@@ -91,7 +96,9 @@ def check_iterator_train(net):
             "sampler upsampling replaces it with UpsamplingDataLoader. Use the default "
             "DataLoader, or pass upsampling='index' to JTTClassifier."
         )
-    set_samplers = [key for key in ("iterator_train__sampler", "iterator_train__batch_sampler") if key in net.get_params()]
+    set_samplers = [
+        key for key in ("iterator_train__sampler", "iterator_train__batch_sampler") if key in net.get_params()
+    ]
     if set_samplers:
         raise ValueError(
             f"The base net sets {set_samplers}, which JTT's upsampling replaces. Remove it, or "
@@ -112,7 +119,9 @@ def _init_params(cls):
         except (TypeError, ValueError):
             return None
         kinds = {p.kind for p in signature.parameters.values()}
-        names |= {p.name for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        names |= {
+            p.name for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
         if inspect.Parameter.VAR_KEYWORD not in kinds:
             return names - {"self"}
         if klass is not UpsamplingDataLoader:

@@ -62,7 +62,9 @@ def temporary_callbacks(estimator, **callbacks):
     finally:
         net.callbacks = user_callbacks
         if hasattr(net, "callbacks_"):
-            net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if not name.startswith(CALLBACK_PREFIX)]
+            net.callbacks_ = [
+                (name, cb) for name, cb in net.callbacks_ if not name.startswith(CALLBACK_PREFIX)
+            ]
 
 
 class OutputWidthCheck(Callback):
@@ -122,7 +124,9 @@ def reraise_interrupt(stage):
     that swallows it (a user's own) is respected. Outside the main thread no
     Ctrl-C arrives, and the block runs unchanged.
     """
-    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    previous = (
+        signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    )
     if not callable(previous):  # not the main thread, or SIGINT ignored or left to C code
         yield
         return
@@ -152,7 +156,11 @@ def dtype_errors_explained(X, stage):
     except RuntimeError as error:
         message = str(error)
         mismatch = "same dtype" in message or "should be the same" in message or "scalar type" in message
-        if not (mismatch and getattr(X, "dtype", None) == np.float64 and ("Double" in message or "double" in message)):
+        if not (
+            mismatch
+            and getattr(X, "dtype", None) == np.float64
+            and ("Double" in message or "double" in message)
+        ):
             raise
         raise TypeError(
             f"{stage} failed because X is float64 and the module's weights are float32 "

@@ -70,13 +70,17 @@ def check_upsampled_fit(estimator, strategy, stage):
     check_net_params(estimator, sampler=strategy == "sampler", stage=stage)
 
 
-def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, callbacks=None):
+def fit_upsampled(
+    estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, callbacks=None
+):
     """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times; return it.
 
     JTT's stage 2 and the group-balanced baseline train this way. ``seed``
     seeds torch (in a forked RNG); ``shuffle_seed`` orders the upsampled rows.
     """
-    with stage_training(estimator, X, n_classes=np.unique(y).size, stage=stage, seed=seed, callbacks=callbacks):
+    with stage_training(
+        estimator, X, n_classes=np.unique(y).size, stage=stage, seed=seed, callbacks=callbacks
+    ):
         if strategy == "sampler":
             _install_upsampling_loader(estimator, multiplicity, shuffle_seed)
             return estimator.fit(X, y, **fit_params)
@@ -92,7 +96,9 @@ def fit_upsampled(estimator, X, y, multiplicity, *, strategy, fit_params, seed, 
         elif not hasattr(X, "__getitem__"):
             X = np.asarray(X)  # array-likes that only implement __array__
         # Shuffled so that estimators which do not shuffle never see blocks of copies.
-        rows = np.random.RandomState(shuffle_seed).permutation(np.repeat(np.arange(len(multiplicity)), multiplicity))
+        rows = np.random.RandomState(shuffle_seed).permutation(
+            np.repeat(np.arange(len(multiplicity)), multiplicity)
+        )
         row_params = {
             key: _safe_indexing(value, rows) if _is_row_aligned(value, len(multiplicity)) else value
             for key, value in fit_params.items()

@@ -1,6 +1,11 @@
 """Warnings raised by jtt-sklearn."""
 
-__all__ = ["EmptyErrorSetWarning", "MissingGroupLabelsError", "UnknownGroupLabelsError", "WeakIdentifierWarning"]
+__all__ = [
+    "EmptyErrorSetWarning",
+    "MissingGroupLabelsError",
+    "UnknownGroupLabelsError",
+    "WeakIdentifierWarning",
+]
 
 
 class EmptyErrorSetWarning(UserWarning):

@@ -24,8 +24,13 @@ EDGE = "#444444"
 def box(ax, x, y, w, h, title, body, color):
     ax.add_patch(
         FancyBboxPatch(
-            (x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
-            facecolor=color, edgecolor=EDGE, linewidth=1.2,
+            (x, y),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor=color,
+            edgecolor=EDGE,
+            linewidth=1.2,
         )
     )
     ax.text(x + w / 2, y + h - 0.22, title, ha="center", va="top", fontsize=11.5, fontweight="bold")
@@ -35,15 +40,27 @@ def box(ax, x, y, w, h, title, body, color):
 def arrow(ax, start, end, text=None, style="-|>", dashed=False, text_offset=(0, 0.12), rad=0.0):
     ax.add_patch(
         FancyArrowPatch(
-            start, end, arrowstyle=style, mutation_scale=16, linewidth=1.4, color=EDGE,
-            linestyle="--" if dashed else "-", connectionstyle=f"arc3,rad={rad}",
-            shrinkA=2, shrinkB=2,
+            start,
+            end,
+            arrowstyle=style,
+            mutation_scale=16,
+            linewidth=1.4,
+            color=EDGE,
+            linestyle="--" if dashed else "-",
+            connectionstyle=f"arc3,rad={rad}",
+            shrinkA=2,
+            shrinkB=2,
         )
     )
     if text:
         ax.text(
-            (start[0] + end[0]) / 2 + text_offset[0], (start[1] + end[1]) / 2 + text_offset[1],
-            text, ha="center", va="bottom", fontsize=9, style="italic",
+            (start[0] + end[0]) / 2 + text_offset[0],
+            (start[1] + end[1]) / 2 + text_offset[1],
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            style="italic",
             bbox=dict(facecolor="white", edgecolor="none", pad=1.0),
         )
 
@@ -55,13 +72,39 @@ def main():
     ax.axis("off")
 
     box(ax, 0.2, 4.3, 3.0, 2.2, "Training set", "X, y\nno group labels", DATA)
-    box(ax, 4.2, 4.3, 3.6, 2.2, "Stage 1: identify",
-        "clone(base_estimator)\ntrained T epochs (ERM),\nthen predicts the\ntraining set once", STAGE)
+    box(
+        ax,
+        4.2,
+        4.3,
+        3.6,
+        2.2,
+        "Stage 1: identify",
+        "clone(base_estimator)\ntrained T epochs (ERM),\nthen predicts the\ntraining set once",
+        STAGE,
+    )
     box(ax, 8.8, 4.3, 2.6, 2.2, "Error set E", "rows stage 1\ngot wrong\n(error_set_)", RESULT)
-    box(ax, 4.2, 1.0, 3.6, 2.4, "Stage 2: retrain",
-        "fresh clone(base_estimator),\nfull training length;\nrows of E counted\nlambda_up times, others once", STAGE)
+    box(
+        ax,
+        4.2,
+        1.0,
+        3.6,
+        2.4,
+        "Stage 2: retrain",
+        "fresh clone(base_estimator),\nfull training length;\n"
+        "rows of E counted\nlambda_up times, others once",
+        STAGE,
+    )
     box(ax, 8.8, 1.0, 2.6, 2.4, "Final model", "final_estimator_\npredict() needs\nno groups", RESULT)
-    box(ax, 12.1, 2.4, 2.7, 2.9, "Validation set", "X, y, group_labels\n\nworst-group accuracy\nchooses T, lambda_up,\nlr, stopping epoch", VALID)
+    box(
+        ax,
+        12.1,
+        2.4,
+        2.7,
+        2.9,
+        "Validation set",
+        "X, y, group_labels\n\nworst-group accuracy\nchooses T, lambda_up,\nlr, stopping epoch",
+        VALID,
+    )
 
     arrow(ax, (3.2, 5.4), (4.2, 5.4))
     arrow(ax, (7.8, 5.4), (8.8, 5.4), "mistakes")

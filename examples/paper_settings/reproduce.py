@@ -22,7 +22,9 @@ from jtt_sklearn.recipes import PAPER_SETTINGS, run_paper_setting
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("dataset", choices=sorted(PAPER_SETTINGS))
     parser.add_argument("--root", required=True, help="the dataset's directory")
     parser.add_argument("--weights", help="ImageNet ResNet-50 state dict (vision settings)")
@@ -31,7 +33,12 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="tiny models and one epoch: a quick check")
     args = parser.parse_args(argv)
     return run_paper_setting(
-        args.dataset, args.root, weights_path=args.weights, model_path=args.model, device=args.device, smoke=args.smoke
+        args.dataset,
+        args.root,
+        weights_path=args.weights,
+        model_path=args.model,
+        device=args.device,
+        smoke=args.smoke,
     )
 
 

@@ -1,8 +1,10 @@
 """What the oracle baselines share: checks of the training groups, delegated prediction."""
 
 import numpy as np
+from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods
 
 from .._base import DelegatingClassifierMixin
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
@@ -10,9 +12,43 @@ from ..utils._validation import check_X, encode_labels, n_rows
 
 
 class GroupOracleMixin(DelegatingClassifierMixin):
-    """Checks the training groups; prediction is delegated to the fitted ``estimator_``."""
+    """``fit`` checks the training groups and calls ``_train``; prediction is delegated to ``estimator_``.
+
+    Subclasses implement ``_train(X, y, groups, seed)``, which returns the
+    fitted estimator and a dict of their own fitted attributes.
+    """
 
     _delegate_attribute = "estimator_"
+    _parameter_constraints = {
+        "base_estimator": [HasMethods(["fit", "predict"])],
+        "random_state": [None, "random_state"],
+    }
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, group_labels):
+        """Fit on (X, y) with the group of every training row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, dict of arrays or torch Dataset
+            Training data, as the base estimator takes it.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        group_labels : array-like of shape (n_samples,)
+            Group of every training row (no unknown groups).
+
+        Returns
+        -------
+        self : estimator
+            The fitted estimator.
+        """
+        y_encoded, classes, groups = self._check_fit_inputs(X, y, group_labels)
+        estimator, fitted = self._train(X, y_encoded, groups, self._fit_seed())
+        # Set once training has succeeded, so that a failed fit leaves the estimator as it was.
+        self.estimator_, self.classes_ = estimator, classes
+        vars(self).update(fitted)
+        self._record_fit_data(X)
+        return self
 
     def _base_estimator(self):
         return self.base_estimator
@@ -41,7 +77,8 @@ class GroupOracleMixin(DelegatingClassifierMixin):
             )
         if np.any(unknown_group_mask(groups)):
             raise ValueError(
-                f"group_labels contains the unknown group ({UNKNOWN_GROUP} or {UNKNOWN_GROUP_NAME!r}); an oracle baseline "
+                f"group_labels contains the unknown group ({UNKNOWN_GROUP} or {UNKNOWN_GROUP_NAME!r}); "
+                "an oracle baseline "
                 "needs the group of every training row."
             )
         return y, classes, LabelEncoder().fit_transform(groups).astype(np.int64)

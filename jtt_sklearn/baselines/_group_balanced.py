@@ -1,8 +1,8 @@
 """Group-balanced upsampling: an oracle baseline that uses the training groups."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import StrOptions
 
 from .._upsampling import fit_upsampled, resolve_upsampling
 from ..utils._seeding import seed_random_states
@@ -65,9 +65,8 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
     """
 
     _parameter_constraints = {
-        "base_estimator": [HasMethods(["fit", "predict"])],
+        **GroupOracleMixin._parameter_constraints,
         "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
-        "random_state": ["random_state"],
     }
 
     def __init__(self, base_estimator, *, upsampling="auto", random_state=None):
@@ -75,33 +74,13 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         self.upsampling = upsampling
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, group_labels):
-        """Fit on (X, y) with each group upsampled to the largest group's size.
-
-        Parameters
-        ----------
-        X : array-like, DataFrame, dict of arrays or torch Dataset
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        group_labels : array-like of shape (n_samples,)
-            Group of every training row (no unknown groups).
-
-        Returns
-        -------
-        self : GroupBalancedClassifier
-        """
-        y_encoded, classes, groups = self._check_fit_inputs(X, y, group_labels)
+    def _train(self, X, y, groups, seed):
         multiplicity = group_balancing_multiplicity(groups)
         estimator = clone(self.base_estimator)
-        seed = self._fit_seed()
         if seed is not None:
             seed_random_states(estimator, np.random.RandomState(seed))
         estimator = fit_upsampled(
-            estimator, X, y_encoded, multiplicity, strategy=resolve_upsampling(estimator, self.upsampling),
+            estimator, X, y, multiplicity, strategy=resolve_upsampling(estimator, self.upsampling),
             fit_params={}, seed=seed, shuffle_seed=seed, stage="the group-balanced model",
         )
-        self.estimator_, self.sample_multiplicity_, self.classes_ = estimator, multiplicity, classes
-        self._record_fit_data(X)
-        return self
+        return estimator, {"sample_multiplicity_": multiplicity}

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import Interval
 from torch import nn
 from numbers import Real
 
@@ -91,9 +91,8 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
     """
 
     _parameter_constraints = {
-        "base_estimator": [HasMethods(["fit", "predict"])],
+        **GroupOracleMixin._parameter_constraints,
         "eta": [Interval(Real, 0, None, closed="left")],
-        "random_state": [None, "random_state"],
     }
 
     def __init__(self, base_estimator, *, eta=0.01, random_state=None):
@@ -101,23 +100,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
         self.eta = eta
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, group_labels):
-        """Fit the net with the Group DRO loss.
-
-        Parameters
-        ----------
-        X : array-like, dict of arrays
-            Training data, as the net takes it.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        group_labels : array-like of shape (n_samples,)
-            Group of every training row.
-
-        Returns
-        -------
-        self : GroupDROClassifier
-        """
+    def _train(self, X, y, groups, seed):
         net, prefix = find_skorch_net(self.base_estimator)
         if net is None:
             raise ValueError(
@@ -125,7 +108,6 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{type(self.base_estimator).__name__}. For scikit-learn estimators use "
                 "GroupBalancedClassifier."
             )
-        y_encoded, classes, groups = self._check_fit_inputs(X, y, group_labels)
         estimator = clone(self.base_estimator).set_params(
             **{
                 f"{prefix}criterion": GroupDROLoss,
@@ -134,11 +116,8 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{prefix}predict_nonlinearity": _softmax,
             }
         )
-        with seeded_torch(self._fit_seed()), reraise_interrupt("the Group DRO net"):
-            estimator = estimator.fit(X, np.column_stack([y_encoded, groups]))
+        with seeded_torch(seed), reraise_interrupt("the Group DRO net"):
+            estimator = estimator.fit(X, np.column_stack([y, groups]))
         check_training_loss(estimator, stage="the Group DRO net")
-        fitted_net, _ = find_skorch_net(estimator)
-        self.estimator_, self.classes_ = estimator, classes
-        self.group_weights_ = fitted_net.criterion_.group_weights.detach().cpu().numpy()
-        self._record_fit_data(X)
-        return self
+        weights = find_skorch_net(estimator)[0].criterion_.group_weights.detach().cpu().numpy()
+        return estimator, {"group_weights_": weights}

@@ -69,8 +69,7 @@ class ErrorSetRecorder(Callback):
     def initialize(self):
         if (self.X is None) != (self.y is None):
             raise ValueError(
-                "ErrorSetRecorder needs both X and y, or neither (then it uses the data passed "
-                "to fit)."
+                "ErrorSetRecorder needs both X and y, or neither (then it uses the data passed to fit)."
             )
         self.error_sets_ = {}
         self.weights_ = {}
@@ -88,7 +87,9 @@ class ErrorSetRecorder(Callback):
             self.fit_data_ = (X, np.asarray(y).reshape(-1))
 
     def on_train_end(self, net, **kwargs):
-        self.fit_data_ = None  # never keep (or pickle) the training data; the trailing _ keeps it out of get_params
+        self.fit_data_ = (
+            None  # never keep (or pickle) the training data; the trailing _ keeps it out of get_params
+        )
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)
@@ -104,6 +105,9 @@ class ErrorSetRecorder(Callback):
         net.history.record("error_set_size", int(errors.size))
         if self.keep_weights:
             self.weights_[epoch] = {
-                name: {key: value.detach().to("cpu", copy=True) for key, value in getattr(net, name + "_").state_dict().items()}
+                name: {
+                    key: value.detach().to("cpu", copy=True)
+                    for key, value in getattr(net, name + "_").state_dict().items()
+                }
                 for name in net._modules or ["module"]
             }

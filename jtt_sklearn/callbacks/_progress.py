@@ -28,7 +28,11 @@ class EpochProgress(Callback):
             self.bar_.update(1)
         else:
             suffix = f", train_loss {loss:.4f}" if loss is not None else ""
-            print(f"[JTT] {self.stage}: epoch {len(net.history)}/{self.total_}{suffix}", file=self._file(), flush=True)
+            print(
+                f"[JTT] {self.stage}: epoch {len(net.history)}/{self.total_}{suffix}",
+                file=self._file(),
+                flush=True,
+            )
 
     def on_train_end(self, net, **kwargs):
         if getattr(self, "bar_", None) is not None:

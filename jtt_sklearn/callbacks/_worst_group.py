@@ -29,8 +29,7 @@ def _encode_labels(y, classes):
     unknown = classes[index] != y
     if unknown.any():
         raise ValueError(
-            f"y_valid has labels {np.unique(y[unknown]).tolist()} that are not in "
-            f"classes {classes.tolist()}."
+            f"y_valid has labels {np.unique(y[unknown]).tolist()} that are not in classes {classes.tolist()}."
         )
     return index
 
@@ -139,9 +138,7 @@ class WorstGroupScoring(Callback):
         except (TypeError, ValueError):
             n_inputs = None  # a Dataset or other input whose length skorch can't read
         if n_inputs is not None and n_inputs != y.shape[0]:
-            raise ValueError(
-                f"X_valid has {n_inputs} rows but y_valid has {y.shape[0]}."
-            )
+            raise ValueError(f"X_valid has {n_inputs} rows but y_valid has {y.shape[0]}.")
         _check_no_unknown(groups)
         if np.unique(groups).shape[0] < 2:
             raise ValueError(
@@ -173,9 +170,7 @@ class WorstGroupScoring(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         y_pred = net.predict(self.X_valid)
-        groups, accuracies, _, _ = _group_table(
-            self.y_valid_, y_pred, self.group_labels_, min_groups=2
-        )
+        groups, accuracies, _, _ = _group_table(self.y_valid_, y_pred, self.group_labels_, min_groups=2)
         score = float(accuracies.min())
         is_best = score > self.best_score_
         if is_best:

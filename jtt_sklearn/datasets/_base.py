@@ -120,9 +120,7 @@ class DatasetSplits:
     def __repr__(self):
         counts = self.group_counts()
         sizes = ", ".join(f"{name}={int(c.sum())}" for name, c in counts.items())
-        return (
-            f"DatasetSplits(name={self.name!r}, n_groups={self.n_groups}, {sizes})"
-        )
+        return f"DatasetSplits(name={self.name!r}, n_groups={self.n_groups}, {sizes})"
 
 
 # --------------------------------------------------------------------------
@@ -281,9 +279,7 @@ def _injected_attribute_splits(
             "validation_size + test_size must be below 1 to leave rows for "
             f"training; got {validation_size} + {test_size}."
         )
-    train, validation, test = _stratified_three_way(
-        strata, validation_size, test_size, rng
-    )
+    train, validation, test = _stratified_three_way(strata, validation_size, test_size, rng)
     plan = {"train": (train, _assign_attribute(y[train], n_attributes, spurious_strength, rng))}
     for name, rows in (("validation", validation), ("test", test)):
         per_class = _balanced_indices(y[rows], len(np.unique(y)), rng)
@@ -350,9 +346,7 @@ def _read_csv(path, required, source, optional=()):
             raise ValueError(f"{path} is empty; expected a header row.") from None
         missing = [name for name in required if name not in header]
         if missing:
-            raise ValueError(
-                f"{path} lacks the column(s) {missing}; found {header}. {source}"
-            )
+            raise ValueError(f"{path} lacks the column(s) {missing}; found {header}. {source}")
         wanted = [name for name in list(required) + list(optional) if name in header]
         positions = [header.index(name) for name in wanted]
         columns = {name: [] for name in wanted}
@@ -361,10 +355,7 @@ def _read_csv(path, required, source, optional=()):
             if not row:
                 continue
             if len(row) != len(header):
-                raise ValueError(
-                    f"{path}, row {line_number}: {len(row)} fields for "
-                    f"{len(header)} columns."
-                )
+                raise ValueError(f"{path}, row {line_number}: {len(row)} fields for {len(header)} columns.")
             for values, position in zip(lists, positions):
                 values.append(row[position])
     return columns
@@ -389,7 +380,5 @@ def _int_column(values, path, column, allowed=None):
     if allowed is not None:
         bad = sorted(set(np.unique(array).tolist()) - set(allowed))
         if bad:
-            raise ValueError(
-                f"{path}: column {column!r} has values {bad}; expected {sorted(allowed)}."
-            )
+            raise ValueError(f"{path}: column {column!r} has values {bad}; expected {sorted(allowed)}.")
     return array

@@ -130,10 +130,7 @@ def load_bbc_titles(
     available = sorted(p.name for p in folder.iterdir() if p.is_dir())
     missing = [t for t in topics if t not in available]
     if missing:
-        raise ValueError(
-            f"Topic folder(s) {missing} not found in {folder}; available "
-            f"topics: {available}."
-        )
+        raise ValueError(f"Topic folder(s) {missing} not found in {folder}; available topics: {available}.")
     rng = check_random_state(random_state)
 
     titles, labels = [], []

@@ -9,11 +9,7 @@ from ._base import DatasetSplits, GroupSplit, _assign_attribute, _check_strength
 
 
 def _check_count(value, name, minimum):
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or value < minimum
-    ):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     return int(value)
 

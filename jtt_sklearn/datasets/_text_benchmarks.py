@@ -31,10 +31,7 @@ _MULTINLI_SOURCE = (
 def _splits_from_rows(X, y, attribute, split, n_classes, meta):
     groups = _group_ids(y, attribute, n_classes, 2)
     return DatasetSplits(
-        *(
-            GroupSplit(X[split == code], y[split == code], groups[split == code])
-            for code in (0, 1, 2)
-        ),
+        *(GroupSplit(X[split == code], y[split == code], groups[split == code]) for code in (0, 1, 2)),
         **meta,
     )
 
@@ -164,9 +161,7 @@ _CIVIL_SOURCE = (
     "jtt-sklearn does not download CivilComments. Get the WILDS version "
     "(https://wilds.stanford.edu, civilcomments_v1.0), whose "
     "all_data_with_identities.csv has the columns comment_text, toxicity, "
-    "split (train/val/test) and the identity columns "
-    + ", ".join(CIVILCOMMENTS_IDENTITIES)
-    + "."
+    "split (train/val/test) and the identity columns " + ", ".join(CIVILCOMMENTS_IDENTITIES) + "."
 )
 
 
@@ -223,9 +218,7 @@ def load_civilcomments(root, *, filename="all_data_with_identities.csv"):
             raise ValueError(f"{path}: column {column!r} must hold numbers ({exc}).") from None
         if np.isnan(values).any():
             row = int(np.flatnonzero(np.isnan(values))[0])
-            raise ValueError(
-                f"{path}: column {column!r} has a missing value (data row {row + 1})."
-            )
+            raise ValueError(f"{path}: column {column!r} has a missing value (data row {row + 1}).")
         return values
 
     # A toxicity score is required; an empty identity cell means "not mentioned".

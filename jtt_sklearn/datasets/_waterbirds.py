@@ -58,13 +58,9 @@ class ImageFolderDataset(Dataset):
     def __init__(self, paths, targets, group_labels=None, transform=None):
         self.paths = [Path(p) for p in paths]
         self.targets = np.asarray(targets, dtype=np.int64)
-        self.group_labels = (
-            None if group_labels is None else np.asarray(group_labels, dtype=np.int64)
-        )
+        self.group_labels = None if group_labels is None else np.asarray(group_labels, dtype=np.int64)
         if len(self.targets) != len(self.paths):
-            raise ValueError(
-                f"Got {len(self.paths)} paths but {len(self.targets)} targets."
-            )
+            raise ValueError(f"Got {len(self.paths)} paths but {len(self.targets)} targets.")
         self.transform = transform
 
     @property
@@ -105,9 +101,7 @@ def _image_splits(paths, y, attribute, split, groups_meta, transform, train_tran
     for code in (0, 1, 2):
         rows = np.flatnonzero(split == code)
         chosen = train_transform if code == 0 and train_transform is not None else transform
-        dataset = ImageFolderDataset(
-            [paths[i] for i in rows], y[rows], groups[rows], transform=chosen
-        )
+        dataset = ImageFolderDataset([paths[i] for i in rows], y[rows], groups[rows], transform=chosen)
         out.append(GroupSplit(dataset, y[rows], groups[rows]))
     return DatasetSplits(*out, **groups_meta)
 
@@ -208,8 +202,7 @@ def _celeba_image_dir(root, first_image):
         if (folder / first_image).is_file():
             return folder
     raise FileNotFoundError(
-        f"CelebA images not found: expected {root / 'img_align_celeba' / first_image}. "
-        + _CELEBA_SOURCE
+        f"CelebA images not found: expected {root / 'img_align_celeba' / first_image}. " + _CELEBA_SOURCE
     )
 
 
@@ -306,8 +299,7 @@ def load_celeba(
             label_names=(f"not {target}", target),
             attribute_names=(f"not {attribute}", attribute),
             description=(
-                f"CelebA. Label: {target}; attribute: {attribute}. Official "
-                "train/validation/test partition."
+                f"CelebA. Label: {target}; attribute: {attribute}. Official train/validation/test partition."
             ),
         ),
         transform,

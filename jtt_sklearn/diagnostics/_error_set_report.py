@@ -241,7 +241,9 @@ def _text_report(rows, summary_rows, verdict, digits):
 
     def line(label, values):
         cells = "".join(
-            f"  {values[key]:>{len(key)}d}" if key == "n_samples" else f"  {values[key]:>{len(key)}.{digits}f}"
+            f"  {values[key]:>{len(key)}d}"
+            if key == "n_samples"
+            else f"  {values[key]:>{len(key)}.{digits}f}"
             for key in _COLUMNS
         )
         return f"{label:>{width}s} {cells}"

@@ -26,6 +26,32 @@ class GroupAccuracy(NamedTuple):
     n_samples: int
 
 
+# Parameters that every group metric takes, written once and filled in by _document.
+_ROWS = """y_true : array-like of shape (n_samples,)
+        True class labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted class labels.
+    group_labels : array-like of shape (n_samples,)
+        Group of each row, integers (see :func:`make_groups`) or strings. At
+        least two groups for a summary; no row may have the unknown group
+        ``UNKNOWN_GROUP`` (-1)."""
+_SHARED_PARAMETERS = {
+    "parameters": f"""Parameters
+    ----------
+    {_ROWS}
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights used inside each group's accuracy.""",
+    "scored_rows": _ROWS,
+}
+
+
+def _document(func):
+    """Fill the ``{parameters}`` (or ``{scored_rows}``) line of ``func``'s docstring."""
+    for key, text in _SHARED_PARAMETERS.items():
+        func.__doc__ = func.__doc__.replace("{" + key + "}", text)
+    return func
+
+
 def _as_1d(values, name):
     array = np.asarray(values)
     # A single column is unambiguous (a DataFrame column, a (n, 1) array).
@@ -33,8 +59,7 @@ def _as_1d(values, name):
         array = array.ravel()
     if array.ndim != 1:
         raise ValueError(
-            f"{name} must be 1-dimensional (one value per row); got an array of "
-            f"shape {array.shape}."
+            f"{name} must be 1-dimensional (one value per row); got an array of shape {array.shape}."
         )
     return array
 
@@ -161,20 +186,11 @@ def _group_table(y_true, y_pred, group_labels, sample_weight=None, min_groups=1)
     return unique_groups, hits / weight_sums, counts, overall
 
 
+@_document
 def group_accuracies(y_true, y_pred, *, group_labels, sample_weight=None):
     """Accuracy and number of rows of each group.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted class labels.
-    group_labels : array-like of shape (n_samples,)
-        Group of each row, integers (see :func:`make_groups`) or strings. No
-        row may have the unknown group ``UNKNOWN_GROUP`` (-1).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights used inside each group's accuracy.
+    {parameters}
 
     Returns
     -------
@@ -207,30 +223,20 @@ def group_accuracies(y_true, y_pred, *, group_labels, sample_weight=None):
     >>> result[1].accuracy
     1.0
     """
-    groups, accuracies, counts, _ = _group_table(
-        y_true, y_pred, group_labels, sample_weight
-    )
+    groups, accuracies, counts, _ = _group_table(y_true, y_pred, group_labels, sample_weight)
     return {
         group.item(): GroupAccuracy(float(accuracy), int(count))
         for group, accuracy, count in zip(groups, accuracies, counts)
     }
 
 
+@_document
 def worst_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
     """Lowest accuracy over the groups present in ``group_labels``.
 
     This is the model-selection metric of JTT (Liu et al., 2021).
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted class labels.
-    group_labels : array-like of shape (n_samples,)
-        Group of each row; at least two groups, none unknown (-1).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights used inside each group's accuracy.
+    {parameters}
 
     Returns
     -------
@@ -251,28 +257,18 @@ def worst_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
     >>> worst_group_accuracy(y_true, y_pred, group_labels=[0, 0, 1, 1, 2, 2])
     0.5
     """
-    _, accuracies, _, _ = _group_table(
-        y_true, y_pred, group_labels, sample_weight, min_groups=2
-    )
+    _, accuracies, _, _ = _group_table(y_true, y_pred, group_labels, sample_weight, min_groups=2)
     return float(accuracies.min())
 
 
+@_document
 def mean_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
     """Unweighted mean of the per-group accuracies.
 
     Every group counts the same however many rows it has, unlike plain
     accuracy which the largest group dominates.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted class labels.
-    group_labels : array-like of shape (n_samples,)
-        Group of each row; at least two groups, none unknown (-1).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights used inside each group's accuracy.
+    {parameters}
 
     Returns
     -------
@@ -282,14 +278,11 @@ def mean_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
     Examples
     --------
     >>> from jtt_sklearn.metrics import mean_group_accuracy
-    >>> y_true = [0, 0, 1, 1, 1, 0]
-    >>> y_pred = [0, 1, 1, 1, 0, 0]
-    >>> mean_group_accuracy(y_true, y_pred, group_labels=[0, 0, 1, 1, 1, 1])
+    >>> # group 0: 1 of 2 rows right, group 1: 3 of 4 (plain accuracy: 4 of 6)
+    >>> mean_group_accuracy([0, 0, 1, 1, 1, 0], [0, 1, 1, 1, 0, 0], group_labels=[0, 0, 1, 1, 1, 1])
     0.625
     """
-    _, accuracies, _, _ = _group_table(
-        y_true, y_pred, group_labels, sample_weight, min_groups=2
-    )
+    accuracies = _group_table(y_true, y_pred, group_labels, sample_weight, min_groups=2)[1]
     return float(accuracies.mean())
 
 
@@ -375,15 +368,11 @@ def group_proportions(group_labels):
             "not the -1 placeholders of JTT's training rows."
         )
     unique_groups, counts = np.unique(groups, return_counts=True)
-    return {
-        group.item(): float(count / groups.shape[0])
-        for group, count in zip(unique_groups, counts)
-    }
+    return {group.item(): float(count / groups.shape[0]) for group, count in zip(unique_groups, counts)}
 
 
-def weighted_group_accuracy(
-    y_true, y_pred, *, group_labels, group_weights, sample_weight=None
-):
+@_document
+def weighted_group_accuracy(y_true, y_pred, *, group_labels, group_weights, sample_weight=None):
     """Average of the per-group accuracies with given group weights.
 
     Waterbirds results are usually reported as the test accuracy of each
@@ -391,20 +380,11 @@ def weighted_group_accuracy(
     test set's balanced groups stand for the training distribution. Pass
     ``group_weights=group_proportions(train_groups)`` for that.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted class labels.
-    group_labels : array-like of shape (n_samples,)
-        Group of each row; at least two groups, none unknown (-1).
+    {parameters}
     group_weights : dict
         ``{group: weight}`` with a non-negative weight for every group present
         in ``group_labels``. Weights need not sum to 1; they are normalised.
         A group with positive weight but no rows to score is an error.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Row weights used inside each group's accuracy.
 
     Returns
     -------
@@ -425,9 +405,7 @@ def weighted_group_accuracy(
             "group_weights must be a dict {group: weight}, for example "
             f"group_proportions(train_groups); got {type(group_weights).__name__}."
         )
-    groups, accuracies, _, _ = _group_table(
-        y_true, y_pred, group_labels, sample_weight, min_groups=2
-    )
+    groups, accuracies, _, _ = _group_table(y_true, y_pred, group_labels, sample_weight, min_groups=2)
     present = {group.item() for group in groups}
     missing = [group.item() for group in groups if group.item() not in group_weights]
     if missing:
@@ -438,9 +416,7 @@ def weighted_group_accuracy(
     weights = np.array([group_weights[group.item()] for group in groups], dtype=float)
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError("group_weights must be finite and non-negative.")
-    absent = sorted(
-        (g for g, w in group_weights.items() if g not in present and w > 0), key=str
-    )
+    absent = sorted((g for g, w in group_weights.items() if g not in present and w > 0), key=str)
     if absent:
         raise ValueError(
             f"group_weights gives positive weight to groups {absent}, which have no "
@@ -452,6 +428,7 @@ def weighted_group_accuracy(
     return float(np.dot(weights, accuracies) / weights.sum())
 
 
+@_document
 def group_report(
     y_true,
     y_pred,
@@ -466,12 +443,7 @@ def group_report(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted class labels.
-    group_labels : array-like of shape (n_samples,)
-        Group of each row; at least two groups, none unknown (-1).
+    {scored_rows}
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights used in the accuracies (the ``n_samples`` column stays
         unweighted).
@@ -550,15 +522,11 @@ def group_report(
     row_fmt = "{:>{width}s} " + " {:>9}" + " {:>9.{digits}f}"
     lines = [head_fmt.format("", *headers, width=width), ""]
     for name, row in report.items():
-        lines.append(
-            row_fmt.format(name, row["n_samples"], row["accuracy"], width=width, digits=digits)
-        )
+        lines.append(row_fmt.format(name, row["n_samples"], row["accuracy"], width=width, digits=digits))
     lines.append("")
     for key, label in row_names.items():
         row = summary[key]
-        lines.append(
-            row_fmt.format(label, row["n_samples"], row["accuracy"], width=width, digits=digits)
-        )
+        lines.append(row_fmt.format(label, row["n_samples"], row["accuracy"], width=width, digits=digits))
     return "\n".join(lines) + "\n"
 
 

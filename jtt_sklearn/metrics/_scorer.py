@@ -9,6 +9,7 @@ from copy import deepcopy
 
 from sklearn import get_config
 from sklearn.metrics import make_scorer
+
 # Private classes, subclassed so that group_labels are required: the scorer
 # class make_scorer returns, and the request of one method (see the tests).
 from sklearn.metrics._scorer import _Scorer
@@ -51,9 +52,7 @@ class _RequireGroupLabels(MethodMetadataRequest):
 
     def __sklearn_clone__(self):
         # Routing copies requests before using them; keep this class in the copy.
-        return type(self)(
-            owner=self.owner, method=self.method, requests=deepcopy(self.requests)
-        )
+        return type(self)(owner=self.owner, method=self.method, requests=deepcopy(self.requests))
 
     def _route_params(self, *args, **kwargs):
         params = kwargs.get("params", args[0] if args else None)
@@ -140,9 +139,7 @@ def _refuse_unknown_groups(scorer, group_labels):
     ) from None
 
 
-def make_group_scorer(
-    metric, *, greater_is_better=True, response_method="predict", **kwargs
-):
+def make_group_scorer(metric, *, greater_is_better=True, response_method="predict", **kwargs):
     """Make a scorer for a group metric, with ``group_labels`` routed to it.
 
     The scorer is a :func:`sklearn.metrics.make_scorer` scorer whose
@@ -234,10 +231,7 @@ def make_group_scorer(
             "group_labels=g)."
         )
     parameters = inspect.signature(metric).parameters.values()
-    if not any(
-        p.name == "group_labels" or p.kind is inspect.Parameter.VAR_KEYWORD
-        for p in parameters
-    ):
+    if not any(p.name == "group_labels" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         raise ValueError(
             f"metric {getattr(metric, '__name__', metric)!r} does not accept a "
             "group_labels keyword argument; use a group metric such as "
@@ -250,9 +244,7 @@ def make_group_scorer(
         response_method=response_method,
         **kwargs,
     )
-    scorer = _GroupScorer(
-        base._score_func, base._sign, base._kwargs, base._response_method
-    )
+    scorer = _GroupScorer(base._score_func, base._sign, base._kwargs, base._response_method)
     return scorer.set_score_request(group_labels=True)
 
 

@@ -47,8 +47,7 @@ def _n_rows(data, name):
         return len(data)
     except TypeError:
         raise TypeError(
-            f"{name} must be an array, a sparse matrix or a pandas object; got "
-            f"{type(data).__name__}."
+            f"{name} must be an array, a sparse matrix or a pandas object; got {type(data).__name__}."
         ) from None
 
 
@@ -73,14 +72,9 @@ def _concat_rows(train, val, name):
         return pd.concat([train, val], ignore_index=True)
     if sp.issparse(train) or sp.issparse(val):
         if not (sp.issparse(train) and sp.issparse(val)):
-            raise TypeError(
-                f"{name}_train and {name}_val must both be sparse or both dense."
-            )
+            raise TypeError(f"{name}_train and {name}_val must both be sparse or both dense.")
         if train.shape[1] != val.shape[1]:
-            raise ValueError(
-                f"{name}_train has {train.shape[1]} columns but {name}_val has "
-                f"{val.shape[1]}."
-            )
+            raise ValueError(f"{name}_train has {train.shape[1]} columns but {name}_val has {val.shape[1]}.")
         return sp.vstack([train, val], format=train.format)
     train, val = np.asarray(train), np.asarray(val)
     if train.ndim == 0 or train.shape[1:] != val.shape[1:]:
@@ -169,19 +163,14 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
     for name, (n, expected, reference) in lengths.items():
         if n != expected:
             raise ValueError(
-                f"{name} has {n} rows but {reference} has {expected}; pass one "
-                f"value per row of {reference}."
+                f"{name} has {n} rows but {reference} has {expected}; pass one value per row of {reference}."
             )
     if n_train == 0 or n_val == 0:
-        raise ValueError(
-            f"Both sets need rows; got {n_train} training and {n_val} validation rows."
-        )
+        raise ValueError(f"Both sets need rows; got {n_train} training and {n_val} validation rows.")
 
     groups_val = np.asarray(group_labels_val)
     if groups_val.ndim != 1:
-        raise ValueError(
-            f"group_labels_val must be 1-dimensional; got shape {groups_val.shape}."
-        )
+        raise ValueError(f"group_labels_val must be 1-dimensional; got shape {groups_val.shape}.")
     # The scorers' own check: integer ids (make_groups) or group names as strings.
     groups_val = _check_group_labels(groups_val)
     if np.any(unknown_group_mask(groups_val)):

@@ -124,15 +124,20 @@ def tune_on_validation(
         fit_params = {}
         if train_group_labels is not None:
             # An oracle trains on the real training groups; scoring still sees validation rows only.
-            search_params["group_labels"] = _oracle_group_labels(train_group_labels, group_labels_val, len(protocol.y))
+            search_params["group_labels"] = _oracle_group_labels(
+                train_group_labels, group_labels_val, len(protocol.y)
+            )
             estimator = clone(estimator).set_fit_request(group_labels=True)
             fit_params = {"group_labels": train_group_labels}
-        (train, test), = protocol.cv.split()
-        _log(verbose, (
-            f"scoring each candidate by {score_name} on the {len(test)} validation rows after "
-            f"fitting it on the {len(train)} training rows"
-            + ("" if by_groups else " (no group_labels_val: the classes stand in for the groups)")
-        ))
+        ((train, test),) = protocol.cv.split()
+        _log(
+            verbose,
+            (
+                f"scoring each candidate by {score_name} on the {len(test)} validation rows after "
+                f"fitting it on the {len(train)} training rows"
+                + ("" if by_groups else " (no group_labels_val: the classes stand in for the groups)")
+            ),
+        )
         search_cls, estimator, search_kwargs = _search_class(search, estimator, param_grid)
         search = search_cls(
             estimator,
@@ -146,10 +151,13 @@ def tune_on_validation(
             **search_kwargs,
         ).fit(protocol.X, protocol.y, **search_params)
         n_candidates = len(search.cv_results_["params"])
-        _log(verbose, (
-            f"chose candidate {search.best_index_ + 1}/{n_candidates}: {search.best_params_} "
-            f"({score_name} {search.best_score_:.3f}); refitting it on the training rows"
-        ))
+        _log(
+            verbose,
+            (
+                f"chose candidate {search.best_index_ + 1}/{n_candidates}: {search.best_params_} "
+                f"({score_name} {search.best_score_:.3f}); refitting it on the training rows"
+            ),
+        )
         model = refit_on_train(search, X_train, y_train, **fit_params)
     return model, search
 

@@ -1,4 +1,4 @@
-"""Ready-made base estimators for JTTClassifier: tabular, torchvision and transformers nets, the paper's settings.
+"""Ready-made base estimators for JTTClassifier (tabular, torchvision, transformers) and the paper's settings.
 
 Nothing here downloads: pretrained weights come from files or directories you supply.
 """

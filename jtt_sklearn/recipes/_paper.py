@@ -18,16 +18,40 @@ from ._vision import make_vision_net
 
 PAPER_SETTINGS = {
     "waterbirds": dict(
-        kind="vision", T=60, official_up_weight=100, lr=1e-5, weight_decay=1.0, batch_size=64, max_epochs=300,
+        kind="vision",
+        T=60,
+        official_up_weight=100,
+        lr=1e-5,
+        weight_decay=1.0,
+        batch_size=64,
+        max_epochs=300,
     ),
     "celeba": dict(
-        kind="vision", T=1, official_up_weight=50, lr=1e-5, weight_decay=0.1, batch_size=64, max_epochs=50,
+        kind="vision",
+        T=1,
+        official_up_weight=50,
+        lr=1e-5,
+        weight_decay=0.1,
+        batch_size=64,
+        max_epochs=50,
     ),
     "multinli": dict(
-        kind="text", T=2, official_up_weight=4, lr=2e-5, weight_decay=0.0, batch_size=32, max_epochs=5,
+        kind="text",
+        T=2,
+        official_up_weight=4,
+        lr=2e-5,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=5,
     ),
     "civilcomments": dict(
-        kind="text", T=2, official_up_weight=6, lr=1e-5, weight_decay=0.01, batch_size=16, max_epochs=3,
+        kind="text",
+        T=2,
+        official_up_weight=6,
+        lr=1e-5,
+        weight_decay=0.01,
+        batch_size=16,
+        max_epochs=3,
         # The identification run of the official commands uses other settings than the final one.
         identifier=dict(lr=2e-5, weight_decay=0.0, batch_size=24),
     ),
@@ -72,8 +96,16 @@ def _net_params(setting, prefix=""):
     }
 
 
-def make_paper_jtt(dataset, *, weights_path=None, model_path=None, device="cpu", validation=None,
-                   checkpoint_dir=None, random_state=0):
+def make_paper_jtt(
+    dataset,
+    *,
+    weights_path=None,
+    model_path=None,
+    device="cpu",
+    validation=None,
+    checkpoint_dir=None,
+    random_state=0,
+):
     """A JTTClassifier configured as in the paper for ``dataset``.
 
     Parameters
@@ -109,13 +141,20 @@ def make_paper_jtt(dataset, *, weights_path=None, model_path=None, device="cpu",
         raise ValueError(f"dataset must be one of {sorted(PAPER_SETTINGS)}; got {dataset!r}.")
     setting = PAPER_SETTINGS[dataset]
     if setting["kind"] == "vision":
-        base = make_vision_net("resnet50", weights_path=weights_path, max_epochs=setting["max_epochs"], device=device,
-                               num_workers=4 if str(device).startswith("cuda") else 0)
+        base = make_vision_net(
+            "resnet50",
+            weights_path=weights_path,
+            max_epochs=setting["max_epochs"],
+            device=device,
+            num_workers=4 if str(device).startswith("cuda") else 0,
+        )
         base.set_params(**_net_params(setting))
         prefix = ""
     else:
         n_labels = 3 if dataset == "multinli" else 2
-        base = make_text_pipeline(model_path, num_labels=n_labels, max_epochs=setting["max_epochs"], device=device)
+        base = make_text_pipeline(
+            model_path, num_labels=n_labels, max_epochs=setting["max_epochs"], device=device
+        )
         prefix = "net__"
         base.set_params(**_net_params(setting, prefix))
     identifier_params = _net_params(setting["identifier"], prefix) if "identifier" in setting else None
@@ -132,7 +171,12 @@ def make_paper_jtt(dataset, *, weights_path=None, model_path=None, device="cpu",
         callbacks = list(base.get_params()[f"{prefix}callbacks"] or [])
         callbacks += [
             ("worst_group", WorstGroupScoring(X_val, y_val, g_val, classes=np.unique(y_val))),
-            ("best", Checkpoint(monitor="valid_worst_group_best", dirname=directory, load_best=True, f_history=None)),
+            (
+                "best",
+                Checkpoint(
+                    monitor="valid_worst_group_best", dirname=directory, load_best=True, f_history=None
+                ),
+            ),
         ]
         final_params = {f"{prefix}callbacks": callbacks}
     return JTTClassifier(
@@ -168,11 +212,19 @@ def _smoke_config(tokenizer_path):
     from transformers import AutoTokenizer, BertConfig
 
     vocab = AutoTokenizer.from_pretrained(str(tokenizer_path)).vocab_size
-    return BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                      intermediate_size=64, max_position_embeddings=128)
+    return BertConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
 
 
-def run_paper_setting(dataset, root, *, weights_path=None, model_path=None, device="cpu", smoke=False, out=print):
+def run_paper_setting(
+    dataset, root, *, weights_path=None, model_path=None, device="cpu", smoke=False, out=print
+):
     """Load a paper dataset from ``root``, fit its paper setting, print per-group reports.
 
     ``smoke=True`` keeps the protocol but shrinks everything (ResNet-18 on
@@ -195,17 +247,32 @@ def run_paper_setting(dataset, root, *, weights_path=None, model_path=None, devi
         loader = datasets.load_multinli if dataset == "multinli" else datasets.load_civilcomments
         splits = loader(root)
     X_train, y_train, _ = splits.train
-    clf = make_paper_jtt(dataset, weights_path=weights_path, model_path=model_path, device=device,
-                         validation=tuple(splits.validation))
+    clf = make_paper_jtt(
+        dataset,
+        weights_path=weights_path,
+        model_path=model_path,
+        device=device,
+        validation=tuple(splits.validation),
+    )
     if smoke:
         if setting["kind"] == "vision":
-            clf.set_params(T=1, base_estimator__module__arch="resnet18", base_estimator__max_epochs=1,
-                           base_estimator__batch_size=4)
+            clf.set_params(
+                T=1,
+                base_estimator__module__arch="resnet18",
+                base_estimator__max_epochs=1,
+                base_estimator__batch_size=4,
+            )
         else:
-            clf.set_params(T=1, base_estimator__net__module__config=_smoke_config(model_path),
-                           base_estimator__net__max_epochs=1, base_estimator__tokenizer__max_length=16)
-    out(f"{dataset}: {len(y_train)} training rows, T={clf.T}, lambda_up={clf.lambda_up} "
-        f"(official --up_weight {setting['official_up_weight']})")
+            clf.set_params(
+                T=1,
+                base_estimator__net__module__config=_smoke_config(model_path),
+                base_estimator__net__max_epochs=1,
+                base_estimator__tokenizer__max_length=16,
+            )
+    out(
+        f"{dataset}: {len(y_train)} training rows, T={clf.T}, lambda_up={clf.lambda_up} "
+        f"(official --up_weight {setting['official_up_weight']})"
+    )
     clf.fit(X_train, y_train)
     out(f"error set: {clf.error_set_.size} rows")
     return clf, report_paper_run(clf, splits, out=out)

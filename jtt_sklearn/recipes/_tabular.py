@@ -31,7 +31,9 @@ class TabularMLP(nn.Module):
         return self.layers(X.to(self.layers[0].weight.dtype))
 
 
-def make_tabular_net(n_features, n_classes=2, *, hidden=64, max_epochs=30, lr=1e-3, batch_size=64, **net_params):
+def make_tabular_net(
+    n_features, n_classes=2, *, hidden=64, max_epochs=30, lr=1e-3, batch_size=64, **net_params
+):
     """A skorch classifier for feature rows, set up the way JTT needs it.
 
     Adam, cross-entropy on logits, shuffled batches, and ``train_split=None``:

@@ -164,7 +164,10 @@ def make_text_pipeline(
     return Pipeline(
         [
             ("pairs", FunctionTransformer(join_sentence_pairs)),
-            ("tokenizer", HuggingfacePretrainedTokenizer(str(tokenizer_path or model_path), max_length=max_length)),
+            (
+                "tokenizer",
+                HuggingfacePretrainedTokenizer(str(tokenizer_path or model_path), max_length=max_length),
+            ),
             ("net", NeuralNetClassifier(**params)),
         ]
     )

@@ -37,7 +37,9 @@ class TorchvisionClassifier(nn.Module):
 
         constructor = getattr(torchvision.models, arch, None)
         if constructor is None:
-            raise ValueError(f"torchvision.models has no architecture {arch!r}; see torchvision.models.list_models().")
+            raise ValueError(
+                f"torchvision.models has no architecture {arch!r}; see torchvision.models.list_models()."
+            )
         model = constructor(weights=None)
         if weights_path is not None:
             state = torch.load(weights_path, map_location="cpu", weights_only=True)

@@ -170,5 +170,7 @@ class UpsamplingDataLoader(DataLoader):
         # Batches sliced from the epoch's index array: BatchSampler's batches, less Python per row.
         # Arrays only for JTT's batch-fetching dataset itself (a Subset of it maps indices one by one).
         as_arrays = getattr(dataset, "fetches_batches_", False)
-        batch_sampler = MultiplicityBatchSampler(sampler, batch_size, kwargs.pop("drop_last", False), as_arrays)
+        batch_sampler = MultiplicityBatchSampler(
+            sampler, batch_size, kwargs.pop("drop_last", False), as_arrays
+        )
         super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
