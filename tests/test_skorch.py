@@ -1,32 +1,113 @@
-"""JTT's default skorch dataset fetches whole batches: faster, and the same results (issue 12)."""
+"""The skorch adapters: settings refused before stage 1 trains, held-out rows, and batch fetching.
+
+JTT's default skorch dataset fetches whole batches; it gives the same models as skorch's own
+per-row Dataset, and user datasets and collate functions are left alone.
+"""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from skorch.dataset import Dataset
-from sklearn.datasets import make_classification
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from torch.utils.data import BatchSampler, DataLoader, default_collate
+from torch.utils.data import DataLoader, default_collate
 
 from jtt_sklearn import JTTClassifier
-from jtt_sklearn.utils import MultiplicitySampler, UpsamplingDataLoader
-from jtt_sklearn.utils import collate_batched
 from jtt_sklearn._skorch import SkorchDatasetWithBatchFetch, use_batch_fetching
-from jtt_sklearn.utils._sampling import MultiplicityBatchSampler
+from jtt_sklearn.utils import collate_batched
 
-from ._nets import make_net
+from ._fixtures import float32_classification
+from ._nets import EPOCHS_TRAINED, CountEpochs, RecordingMLP, make_net, skorch_data
 
 
-class PerRowDataset(Dataset):
-    """skorch's own Dataset under another name: JTT leaves user datasets alone, so this is the per-row path."""
+@pytest.fixture(autouse=True)
+def clear_epoch_log():
+    EPOCHS_TRAINED.clear()
 
 
 @pytest.fixture
 def data():
-    X, y = make_classification(n_samples=150, n_features=6, random_state=0)
-    return X.astype(np.float32), y
+    return float32_classification(150, 6)
+
+
+# --- Settings refused before stage 1 trains -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "final_params, match",
+    [
+        ({"no_such_param": 1}, "no_such_param"),
+        ({"module__no_such_arg": 1}, "module__no_such_arg"),
+        ({"optimizer__no_such_arg": 1}, "optimizer__no_such_arg"),
+        ({"iterator_train__no_such_arg": 1}, "iterator_train__no_such_arg"),
+        ({"callbacks__nope__x": 1}, "nope"),
+    ],
+)
+def test_bad_final_params_fail_before_stage_1_trains(final_params, match):
+    X, y = float32_classification(120, 6)
+    clf = JTTClassifier(make_net(max_epochs=6, callbacks=[CountEpochs()]), T=3, final_params=final_params)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert EPOCHS_TRAINED == []
+
+
+def test_final_params_checks_accept_what_skorch_accepts():
+    X, y = float32_classification(120, 6)
+    clf = JTTClassifier(
+        make_net(max_epochs=6),
+        T=1,
+        random_state=0,
+        final_params={"module__hidden": 8, "optimizer__momentum": 0.5, "iterator_train__num_workers": 0},
+    ).fit(X, y)
+    assert clf.final_estimator_.module_.body[0].out_features == 8
+
+
+class MyLoader(DataLoader):
+    pass
+
+
+def test_a_custom_iterator_train_fails_before_stage_1_trains():
+    X, y = float32_classification(120, 6)
+    clf = JTTClassifier(make_net(max_epochs=6, callbacks=[CountEpochs()], iterator_train=MyLoader), T=3)
+    with pytest.raises(ValueError, match="iterator_train"):
+        clf.fit(X, y)
+    assert EPOCHS_TRAINED == []
+
+
+def test_a_sampler_set_on_the_base_fails_before_stage_1_trains():
+    X, y = float32_classification(120, 6)
+    clf = JTTClassifier(make_net(max_epochs=6, callbacks=[CountEpochs()], iterator_train__sampler=None), T=3)
+    with pytest.raises(ValueError, match="sampler"):
+        clf.fit(X, y)
+    assert EPOCHS_TRAINED == []
+
+
+# --- Rows held out by the net's own validation split ----------------------------------------------
+
+
+def test_skorch_sampler_respects_an_internal_validation_split():
+    from skorch.dataset import ValidSplit
+
+    X, y = skorch_data(n=100)
+    net = make_net(module=RecordingMLP, max_epochs=1, lr=0.01, train_split=ValidSplit(5))
+    with pytest.warns(UserWarning, match="train_split=None"):
+        clf = JTTClassifier(net, T=1, lambda_up=4, random_state=0).fit(X, y)
+    seen = np.concatenate(clf.final_estimator_.module_.seen)
+    train_rows = np.unique(seen)
+    assert train_rows.size == 80  # the 20 held-out rows are never trained on
+    counts = np.bincount(seen, minlength=len(y))[train_rows]
+    np.testing.assert_array_equal(counts, clf.sample_multiplicity_[train_rows])
+
+
+# --- Batch fetching -------------------------------------------------------------------------------
+
+
+class PerRowDataset(Dataset):
+    """skorch's own Dataset under another name.
+
+    JTT leaves user datasets alone, so this is the per-row path.
+    """
 
 
 def _net(**params):
@@ -35,7 +116,9 @@ def _net(**params):
 
 def _fit_both(make_base, X, y, **jtt_params):
     fast = JTTClassifier(make_base(), T=2, lambda_up=6, random_state=0, **jtt_params).fit(X, y)
-    plain = JTTClassifier(make_base(dataset=PerRowDataset), T=2, lambda_up=6, random_state=0, **jtt_params).fit(X, y)
+    plain = JTTClassifier(
+        make_base(dataset=PerRowDataset), T=2, lambda_up=6, random_state=0, **jtt_params
+    ).fit(X, y)
     return fast, plain
 
 
@@ -99,7 +182,11 @@ def test_a_fetched_batch_equals_the_collated_rows(X, y):
 
 @pytest.mark.parametrize(
     "X",
-    [pd.DataFrame(np.zeros((6, 2), dtype=np.float32)), {"a": np.zeros((6, 2), dtype=np.float32)}, np.array(["a"] * 6, dtype=object)],
+    [
+        pd.DataFrame(np.zeros((6, 2), dtype=np.float32)),
+        {"a": np.zeros((6, 2), dtype=np.float32)},
+        np.array(["a"] * 6, dtype=object),
+    ],
     ids=["dataframe", "dict", "object"],
 )
 def test_other_inputs_take_the_per_row_path(X):
@@ -110,47 +197,14 @@ def test_other_inputs_take_the_per_row_path(X):
 
 def test_user_datasets_and_collate_functions_are_left_alone():
     assert _net(dataset=PerRowDataset).get_params()["dataset"] is PerRowDataset
-    for params in ({"dataset": PerRowDataset}, {"iterator_train__collate_fn": default_collate}, {"iterator_valid": object}):
+    for params in (
+        {"dataset": PerRowDataset},
+        {"iterator_train__collate_fn": default_collate},
+        {"iterator_valid": object},
+    ):
         net = use_batch_fetching(_net(**params))
         assert net.dataset is not SkorchDatasetWithBatchFetch
     assert use_batch_fetching(_net()).dataset is SkorchDatasetWithBatchFetch
-
-
-@pytest.mark.parametrize("drop_last", [False, True])
-@pytest.mark.parametrize("as_arrays", [False, True])
-def test_upsampling_batches_are_those_of_a_batch_sampler(drop_last, as_arrays):
-    multiplicity = np.random.RandomState(0).randint(1, 5, size=50)
-    reference = BatchSampler(MultiplicitySampler(multiplicity, random_state=3), batch_size=8, drop_last=drop_last)
-    sliced = MultiplicityBatchSampler(MultiplicitySampler(multiplicity, random_state=3), 8, drop_last, as_arrays)
-    for _ in range(2):  # a fresh permutation each epoch, the same in both
-        expected = list(reference)
-        got = [np.asarray(batch).tolist() for batch in sliced]
-        assert got == expected
-        assert len(sliced) == len(reference)
-
-
-def test_the_upsampling_loader_serves_batches_as_before():
-    X, y = np.arange(60, dtype=np.float32).reshape(20, 3), np.arange(20) % 2
-    multiplicity = np.where(np.arange(20) % 4 == 0, 3, 1)
-    for dataset in (SkorchDatasetWithBatchFetch(X, y), Dataset(X, y)):
-        loader = UpsamplingDataLoader(dataset, multiplicity=multiplicity, random_state=0, batch_size=4, collate_fn=collate_batched)
-        reference = DataLoader(Dataset(X, y), sampler=MultiplicitySampler(multiplicity, random_state=0), batch_size=4)
-        for (Xb, yb), (Xr, yr) in zip(loader, reference, strict=True):
-            torch.testing.assert_close(Xb, Xr, rtol=0, atol=0)
-            torch.testing.assert_close(yb, yr, rtol=0, atol=0)
-
-
-def test_tensors_are_checked_on_their_device_without_a_copy_through_numpy(data):
-    X, y = data
-    X_tensor = torch.from_numpy(X).requires_grad_(True)  # np.asarray of it raises
-    with pytest.raises(RuntimeError):
-        np.asarray(X_tensor)
-    clf = JTTClassifier(_net(), T=1, random_state=0).fit(X_tensor.detach().requires_grad_(True), y)
-    assert clf.predict(X_tensor).shape == y.shape
-    bad = X_tensor.detach().clone()
-    bad[3, 1] = float("nan")
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        JTTClassifier(_net(), T=1).fit(bad, y)
 
 
 def test_a_dataset_set_for_one_stage_keeps_its_own_collation(data):

@@ -1,3 +1,5 @@
+"""WorstGroupScoring: worst-group validation accuracy each epoch, for checkpoints and early stopping."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LoadInitState
 
 from jtt_sklearn.callbacks import WorstGroupScoring
 from jtt_sklearn.metrics import group_accuracies, worst_group_accuracy
+
 
 NAME = "valid_worst_group"
 
@@ -41,9 +44,7 @@ def make_data(n_samples=300, seed=0):
     rng = np.random.RandomState(seed)
     y = rng.randint(2, size=n_samples)
     attribute = np.where(rng.rand(n_samples) < 0.9, y, 1 - y)
-    X = np.column_stack(
-        [y + rng.normal(scale=1.0, size=n_samples), 2 * attribute - 1]
-    ).astype(np.float32)
+    X = np.column_stack([y + rng.normal(scale=1.0, size=n_samples), 2 * attribute - 1]).astype(np.float32)
     groups = 2 * y + attribute
     return X, y.astype(np.int64), groups
 
@@ -111,9 +112,7 @@ def test_checkpoint_restores_best_worst_group_epoch(data, tmp_path):
     # A fresh net picks the checkpoint up through LoadInitState.
     fresh = make_net([LoadInitState(checkpoint)], max_epochs=0)
     fresh.fit(X_train, y_train)
-    assert worst_group_accuracy(
-        y_val, fresh.predict(X_val), group_labels=groups_val
-    ) == max(scores)
+    assert worst_group_accuracy(y_val, fresh.predict(X_val), group_labels=groups_val) == max(scores)
 
 
 def test_checkpoint_load_best(data, tmp_path):
@@ -126,9 +125,9 @@ def test_checkpoint_load_best(data, tmp_path):
         ]
     )
     net.fit(X_train, y_train)
-    assert worst_group_accuracy(
-        y_val, net.predict(X_val), group_labels=groups_val
-    ) == max(net.history[:, NAME])
+    assert worst_group_accuracy(y_val, net.predict(X_val), group_labels=groups_val) == max(
+        net.history[:, NAME]
+    )
 
 
 def test_early_stopping_on_worst_group(data):
@@ -156,9 +155,7 @@ def test_original_labels_with_classes(data):
     encoded = make_net([WorstGroupScoring(X_val, y_val, groups_val)], max_epochs=3)
     encoded.fit(X_train, y_train)
     torch.manual_seed(0)
-    named = make_net(
-        [WorstGroupScoring(X_val, names[y_val], groups_val, classes=names)], max_epochs=3
-    )
+    named = make_net([WorstGroupScoring(X_val, names[y_val], groups_val, classes=names)], max_epochs=3)
     named.fit(X_train, y_train)
     assert named.history[:, NAME] == encoded.history[:, NAME]
 
@@ -172,9 +169,7 @@ def test_unsorted_classes(data):
         max_epochs=2,
     )
     net.fit(X_train, y_train)
-    assert net.history[-1, NAME] == worst_group_accuracy(
-        y_val, net.predict(X_val), group_labels=groups_val
-    )
+    assert net.history[-1, NAME] == worst_group_accuracy(y_val, net.predict(X_val), group_labels=groups_val)
 
 
 def test_continued_training_keeps_best_so_far(data):
@@ -228,34 +223,3 @@ def test_invalid_inputs_raise_at_initialize(data, kwargs, match):
     params.update(kwargs)
     with pytest.raises(ValueError, match=match):
         WorstGroupScoring(**params).initialize()
-
-
-def test_error_set_recorder_matches_jtt_error_sets_for_every_smaller_T():
-    """One 4-epoch run records the error sets of T=1..4; with a constant learning rate
-    they equal JTTClassifier's for each T, and recording does not change training."""
-    import torch
-    from skorch import NeuralNetClassifier
-
-    from jtt_sklearn import JTTClassifier
-    from jtt_sklearn.callbacks import ErrorSetRecorder
-
-    from ._nets import MLP
-
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(150, 6)).astype(np.float32)
-    y = ((X[:, 0] + 0.8 * rng.normal(size=150)) > 0).astype(np.int64)
-
-    def net(**params):
-        return NeuralNetClassifier(MLP, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD,
-                                   lr=0.05, batch_size=32, max_epochs=4, train_split=None, verbose=0,
-                                   iterator_train__shuffle=True, **params)
-
-    recorder = ErrorSetRecorder(X, y)
-    long_run = JTTClassifier(net(), T=4, identifier_params={"callbacks": [recorder]}, random_state=0).fit(X, y)
-    plain = JTTClassifier(net(), T=4, random_state=0).fit(X, y)
-    np.testing.assert_array_equal(long_run.error_set_, plain.error_set_)
-    assert sorted(recorder.error_sets_) == [1, 2, 3, 4]
-    assert long_run.identifier_.history[:, "error_set_size"] == [len(recorder.error_sets_[t]) for t in range(1, 5)]
-    for T in (1, 2, 3):
-        short = JTTClassifier(net(), T=T, random_state=0).fit(X, y)
-        np.testing.assert_array_equal(recorder.error_sets_[T], short.error_set_)

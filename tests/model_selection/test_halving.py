@@ -1,4 +1,4 @@
-"""Successive halving over the final model's epochs: stage 1 stays at T and is shared (issue 12)."""
+"""Successive halving over the final model's epochs: stage 1 stays at T and is shared."""
 
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from jtt_sklearn import JTTClassifier
 from jtt_sklearn.metrics import make_worst_group_scorer
 from jtt_sklearn.model_selection import make_validation_protocol, refit_on_train, tune_on_validation
 
-from ._nets import CountEpochs, EPOCHS_TRAINED, make_net
+from .._nets import CountEpochs, EPOCHS_TRAINED, make_net
 
 
 @pytest.fixture
@@ -27,9 +27,17 @@ def protocol_data():
 
 def _halving(jtt, **params):
     return HalvingGridSearchCV(
-        jtt, {"T": [1, 2], "lambda_up": [1, 5, 20]}, resource="base_estimator__max_epochs",
-        min_resources=2, max_resources=6, factor=3, return_train_score=False, scoring=make_worst_group_scorer(),
-        refit=False, error_score="raise", **params,
+        jtt,
+        {"T": [1, 2], "lambda_up": [1, 5, 20]},
+        resource="base_estimator__max_epochs",
+        min_resources=2,
+        max_resources=6,
+        factor=3,
+        return_train_score=False,
+        scoring=make_worst_group_scorer(),
+        refit=False,
+        error_score="raise",
+        **params,
     )
 
 
@@ -38,8 +46,13 @@ def test_halving_rounds_share_stage_1_and_train_it_for_T_epochs(protocol_data, t
     (X_train, y_train), (X_val, y_val, g_val) = protocol_data
     X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, g_val)
     EPOCHS_TRAINED.clear()
-    jtt = JTTClassifier(make_net(max_epochs=6), memory=tmp_path, T_grid=T_grid, random_state=0,
-                        identifier_params={"callbacks": [CountEpochs()]})
+    jtt = JTTClassifier(
+        make_net(max_epochs=6),
+        memory=tmp_path,
+        T_grid=T_grid,
+        random_state=0,
+        identifier_params={"callbacks": [CountEpochs()]},
+    )
     with sklearn.config_context(enable_metadata_routing=True):
         search = _halving(jtt, cv=cv).fit(X, y, group_labels=group_labels)
     assert search.n_iterations_ == 2  # 6 candidates at 2 epochs, then 2 at 6
@@ -51,13 +64,27 @@ def test_halving_rounds_share_stage_1_and_train_it_for_T_epochs(protocol_data, t
     assert len(model.identifier_.history) == search.best_params_["T"]
 
 
-def test_tune_on_validation_halving_prunes_the_final_models_and_keeps_final_params_length(protocol_data, tmp_path):
+def test_tune_on_validation_halving_prunes_the_final_models_and_keeps_final_params_length(
+    protocol_data, tmp_path
+):
     (X_train, y_train), (X_val, y_val, g_val) = protocol_data
     EPOCHS_TRAINED.clear()
-    jtt = JTTClassifier(make_net(max_epochs=50), memory=tmp_path, T_grid=[1, 2], random_state=0,
-                        final_params={"max_epochs": 9, "lr": 0.05})
+    jtt = JTTClassifier(
+        make_net(max_epochs=50),
+        memory=tmp_path,
+        T_grid=[1, 2],
+        random_state=0,
+        final_params={"max_epochs": 9, "lr": 0.05},
+    )
     model, search = tune_on_validation(
-        jtt, {"T": [1, 2], "lambda_up": [1, 5, 20]}, X_train, y_train, X_val, y_val, g_val, search="halving",
+        jtt,
+        {"T": [1, 2], "lambda_up": [1, 5, 20]},
+        X_train,
+        y_train,
+        X_val,
+        y_val,
+        g_val,
+        search="halving",
     )
     assert isinstance(search, HalvingGridSearchCV)
     # Rounds three times longer each, ending at final_params' 9 epochs; 6 candidates need two.

@@ -1,3 +1,5 @@
+"""Group metrics: per-group, worst-group, mean, weighted and worst-class accuracy, and group_report."""
+
 import re
 
 import numpy as np
@@ -50,23 +52,15 @@ def test_metrics_match_fairlearn(seed, weighted, n_classes):
     sample_weight = weights if weighted else None
     frame = _metric_frame(y_true, y_pred, groups, sample_weight)
 
-    per_group = group_accuracies(
-        y_true, y_pred, group_labels=groups, sample_weight=sample_weight
-    )
+    per_group = group_accuracies(y_true, y_pred, group_labels=groups, sample_weight=sample_weight)
     assert list(per_group) == list(frame.by_group.index)
-    np.testing.assert_allclose(
-        [result.accuracy for result in per_group.values()], frame.by_group.to_numpy()
-    )
+    np.testing.assert_allclose([result.accuracy for result in per_group.values()], frame.by_group.to_numpy())
     assert [result.n_samples for result in per_group.values()] == [
         int(np.sum(groups == g)) for g in per_group
     ]
     kwargs = dict(group_labels=groups, sample_weight=sample_weight)
-    assert worst_group_accuracy(y_true, y_pred, **kwargs) == pytest.approx(
-        frame.group_min()
-    )
-    assert mean_group_accuracy(y_true, y_pred, **kwargs) == pytest.approx(
-        frame.by_group.mean()
-    )
+    assert worst_group_accuracy(y_true, y_pred, **kwargs) == pytest.approx(frame.group_min())
+    assert mean_group_accuracy(y_true, y_pred, **kwargs) == pytest.approx(frame.by_group.mean())
     report = group_report(y_true, y_pred, output_dict=True, **kwargs)
     assert report["overall"]["accuracy"] == pytest.approx(frame.overall)
     assert report["worst_group"]["accuracy"] == pytest.approx(frame.group_min())
@@ -76,9 +70,7 @@ def test_metrics_match_fairlearn(seed, weighted, n_classes):
 @pytest.mark.parametrize("seed", range(3))
 def test_weighted_group_accuracy_matches_fairlearn(seed):
     y_true, y_pred, groups, _ = _random_inputs(seed)
-    train_groups = np.random.RandomState(seed + 100).choice(
-        4, size=500, p=[0.7, 0.2, 0.05, 0.05]
-    )
+    train_groups = np.random.RandomState(seed + 100).choice(4, size=500, p=[0.7, 0.2, 0.05, 0.05])
     weights = group_proportions(train_groups)
     frame = _metric_frame(y_true, y_pred, groups, None)
     expected = sum(weights[g] * frame.by_group[g] for g in weights)
@@ -98,9 +90,7 @@ def test_group_accuracies_return_type():
 
 def test_string_group_labels_and_string_classes():
     groups = np.array(["water", "land", "land", "water"], dtype=object)
-    result = group_accuracies(
-        ["a", "b", "a", "b"], ["a", "b", "b", "a"], group_labels=groups
-    )
+    result = group_accuracies(["a", "b", "a", "b"], ["a", "b", "b", "a"], group_labels=groups)
     assert result == {"land": (0.5, 2), "water": (0.5, 2)}
 
 
@@ -119,9 +109,7 @@ def test_group_proportions():
 
 def test_weighted_group_accuracy_normalises_and_ignores_zero_weights():
     y_true, y_pred, groups = [0, 0, 1, 1], [0, 0, 1, 0], [0, 0, 1, 1]
-    score = weighted_group_accuracy(
-        y_true, y_pred, group_labels=groups, group_weights={0: 3, 1: 1, 7: 0}
-    )
+    score = weighted_group_accuracy(y_true, y_pred, group_labels=groups, group_weights={0: 3, 1: 1, 7: 0})
     assert score == pytest.approx(0.75 * 1.0 + 0.25 * 0.5)
 
 
@@ -143,9 +131,7 @@ def test_group_report_text():
 
 
 def test_group_report_dict():
-    report = group_report(
-        [0, 0, 1, 1], [0, 1, 1, 1], group_labels=[5, 5, 3, 3], output_dict=True
-    )
+    report = group_report([0, 0, 1, 1], [0, 1, 1, 1], group_labels=[5, 5, 3, 3], output_dict=True)
     assert report == {
         "3": {"n_samples": 2, "accuracy": 1.0},
         "5": {"n_samples": 2, "accuracy": 0.5},
@@ -263,9 +249,7 @@ def test_empty_input_raises():
 )
 def test_bad_sample_weight(sample_weight, match):
     with pytest.raises(ValueError, match=match):
-        worst_group_accuracy(
-            [0, 1, 1], [0, 1, 1], group_labels=[0, 1, 1], sample_weight=sample_weight
-        )
+        worst_group_accuracy([0, 1, 1], [0, 1, 1], group_labels=[0, 1, 1], sample_weight=sample_weight)
 
 
 def test_weighted_group_accuracy_errors():
@@ -274,9 +258,7 @@ def test_weighted_group_accuracy_errors():
     with pytest.raises(ValueError, match=r"no weight for groups \[1\]"):
         weighted_group_accuracy(*args, group_labels=groups, group_weights={0: 1.0})
     with pytest.raises(ValueError, match=r"positive weight to groups \[2\]"):
-        weighted_group_accuracy(
-            *args, group_labels=groups, group_weights={0: 1.0, 1: 1.0, 2: 0.5}
-        )
+        weighted_group_accuracy(*args, group_labels=groups, group_weights={0: 1.0, 1: 1.0, 2: 0.5})
     with pytest.raises(ValueError, match="non-negative"):
         weighted_group_accuracy(*args, group_labels=groups, group_weights={0: 1, 1: -1})
     with pytest.raises(ValueError, match="all zero"):
@@ -303,9 +285,13 @@ def test_group_report_names_errors():
 
 
 def test_group_report_takes_names_as_a_sequence_indexed_by_group():
-    report = group_report([0, 1, 1, 0], [0, 1, 0, 0], group_labels=[0, 0, 1, 1], group_names=["first", "second"])
+    report = group_report(
+        [0, 1, 1, 0], [0, 1, 0, 0], group_labels=[0, 0, 1, 1], group_names=["first", "second"]
+    )
     assert "first" in report and "second" in report
-    as_dict = group_report([0, 1, 1, 0], [0, 1, 0, 0], group_labels=[0, 0, 1, 1], group_names={0: "first", 1: "second"})
+    as_dict = group_report(
+        [0, 1, 1, 0], [0, 1, 0, 0], group_labels=[0, 0, 1, 1], group_names={0: "first", 1: "second"}
+    )
     assert report == as_dict
 
 

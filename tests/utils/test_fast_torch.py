@@ -8,14 +8,16 @@ from torch import nn
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.utils import AutocastModule, BatchedTensorDataset, UpsamplingDataLoader, collate_batched
 
-from ._nets import make_net
+from .._nets import make_net
 
 
 def test_batched_dataset_gathers_whole_batches_and_works_with_the_upsampling_loader():
     X = torch.arange(20.0).reshape(10, 2)
     y = torch.arange(10) % 2
     ds = BatchedTensorDataset(X, y)
-    loader = UpsamplingDataLoader(ds, multiplicity=[1] * 9 + [4], random_state=0, batch_size=4, collate_fn=collate_batched)
+    loader = UpsamplingDataLoader(
+        ds, multiplicity=[1] * 9 + [4], random_state=0, batch_size=4, collate_fn=collate_batched
+    )
     seen = torch.cat([Xb[:, 0] for Xb, _ in loader]) / 2
     assert np.bincount(seen.long().numpy(), minlength=10).tolist() == [1] * 9 + [4]
     np.testing.assert_array_equal(ds.targets, y.numpy())

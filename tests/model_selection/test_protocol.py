@@ -1,14 +1,30 @@
+"""make_validation_protocol and refit_on_train: train on the training rows, score the validation rows.
+
+Only the validation rows have group labels. Also JTTClassifier under scikit-learn's search objects with
+the protocol and worst-group scoring.
+"""
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
 from sklearn.base import clone
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, PredefinedSplit
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    HalvingGridSearchCV,
+    PredefinedSplit,
+    RandomizedSearchCV,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from jtt_sklearn import JTTClassifier
+from jtt_sklearn.datasets import load_colored_digits
 from jtt_sklearn.exceptions import UnknownGroupLabelsError
 from jtt_sklearn.metrics import (
     UNKNOWN_GROUP,
@@ -20,6 +36,7 @@ from jtt_sklearn.model_selection import (
     make_validation_protocol,
     refit_on_train,
 )
+
 
 GRID = {"class_weight": [None, {0: 3, 1: 1}, {0: 10, 1: 1}]}
 
@@ -41,9 +58,7 @@ def make_split(n_train=400, n_val=200, seed=0):
     x_train = rng.uniform(-3, 3, size=n_train)
     minority_train = rng.rand(n_train) < 0.1
     n_minority = max(n_val // 5, 2)
-    x_val = np.concatenate(
-        [np.linspace(-3, 3, n_val - n_minority), np.linspace(-3, 3, n_minority)]
-    )
+    x_val = np.concatenate([np.linspace(-3, 3, n_val - n_minority), np.linspace(-3, 3, n_minority)])
     minority_val = np.arange(n_val) >= n_val - n_minority
 
     def label(x, minority):
@@ -79,9 +94,7 @@ def test_protocol_layout():
 
 def test_search_trains_on_train_rows_and_scores_validation_rows(routing):
     X_train, y_train, X_val, y_val, groups_val = make_split()
-    X, y, group_labels, cv = make_validation_protocol(
-        X_train, y_train, X_val, y_val, groups_val
-    )
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, groups_val)
     estimator = LogisticRegression(C=100)
     # LogisticRegression.fit takes no group_labels: the training rows never need them.
     search = GridSearchCV(
@@ -95,28 +108,22 @@ def test_search_trains_on_train_rows_and_scores_validation_rows(routing):
 
     for index, params in enumerate(search.cv_results_["params"]):
         model = clone(estimator).set_params(**params).fit(X_train, y_train)
-        expected = worst_group_accuracy(
-            y_val, model.predict(X_val), group_labels=groups_val
-        )
+        expected = worst_group_accuracy(y_val, model.predict(X_val), group_labels=groups_val)
         assert search.cv_results_["split0_test_score"][index] == expected
     assert search.best_params_ == {"class_weight": {0: 10, 1: 1}}
 
     model = refit_on_train(search, X_train, y_train)
-    reference = LogisticRegression(C=100, class_weight={0: 10, 1: 1}).fit(
-        X_train, y_train
-    )
+    reference = LogisticRegression(C=100, class_weight={0: 10, 1: 1}).fit(X_train, y_train)
     np.testing.assert_allclose(model.coef_, reference.coef_)
 
 
 def test_default_refit_uses_all_rows(routing):
     # Documented behaviour: GridSearchCV's own refit includes the validation rows.
     X_train, y_train, X_val, y_val, groups_val = make_split()
-    X, y, group_labels, cv = make_validation_protocol(
-        X_train, y_train, X_val, y_val, groups_val
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, groups_val)
+    search = GridSearchCV(LogisticRegression(C=100), GRID, cv=cv, scoring=make_worst_group_scorer()).fit(
+        X, y, group_labels=group_labels
     )
-    search = GridSearchCV(
-        LogisticRegression(C=100), GRID, cv=cv, scoring=make_worst_group_scorer()
-    ).fit(X, y, group_labels=group_labels)
     reference = LogisticRegression(C=100, **search.best_params_).fit(X, y)
     np.testing.assert_allclose(search.best_estimator_.coef_, reference.coef_)
 
@@ -127,15 +134,11 @@ def test_multimetric_pipeline_with_pandas(routing):
     X_train = pd.DataFrame(X_train, columns=columns, index=np.arange(400) + 1000)
     X_val = pd.DataFrame(X_val, columns=columns, index=np.arange(200) + 1000)
     y_train, y_val = pd.Series(y_train), pd.Series(y_val)
-    X, y, group_labels, cv = make_validation_protocol(
-        X_train, y_train, X_val, y_val, pd.Series(groups_val)
-    )
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, pd.Series(groups_val))
     assert isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)
     assert list(X.columns) == columns
     assert X.index.equals(pd.RangeIndex(600))
-    pd.testing.assert_frame_equal(
-        X.iloc[400:].reset_index(drop=True), X_val.reset_index(drop=True)
-    )
+    pd.testing.assert_frame_equal(X.iloc[400:].reset_index(drop=True), X_val.reset_index(drop=True))
 
     pipe = make_pipeline(StandardScaler(), LogisticRegression(C=100))
     grid = {"logisticregression__class_weight": GRID["class_weight"]}
@@ -162,9 +165,7 @@ def test_sparse_inputs():
 
 
 def test_lists_are_accepted():
-    X, y, group_labels, _ = make_validation_protocol(
-        [[0.0], [1.0]], [0, 1], [[2.0], [3.0]], [1, 0], [0, 1]
-    )
+    X, y, group_labels, _ = make_validation_protocol([[0.0], [1.0]], [0, 1], [[2.0], [3.0]], [1, 0], [0, 1])
     np.testing.assert_array_equal(X, [[0.0], [1.0], [2.0], [3.0]])
     np.testing.assert_array_equal(group_labels, [-1, -1, 0, 1])
 
@@ -213,9 +214,7 @@ def test_mismatched_dataframe_columns_raise():
 def test_scoring_training_rows_raises(routing):
     # return_train_score would score the training rows, which have no group.
     X_train, y_train, X_val, y_val, groups_val = make_split()
-    X, y, group_labels, cv = make_validation_protocol(
-        X_train, y_train, X_val, y_val, groups_val
-    )
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, groups_val)
     search = GridSearchCV(
         LogisticRegression(),
         GRID,
@@ -230,9 +229,7 @@ def test_scoring_training_rows_raises(routing):
 
 def test_refit_on_train_needs_best_params(routing):
     X_train, y_train, X_val, y_val, groups_val = make_split()
-    X, y, group_labels, cv = make_validation_protocol(
-        X_train, y_train, X_val, y_val, groups_val
-    )
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, groups_val)
     search = GridSearchCV(LogisticRegression(), GRID, cv=cv)
     with pytest.raises(ValueError, match="fit it first"):
         refit_on_train(search, X_train, y_train)
@@ -247,25 +244,105 @@ def test_refit_on_train_needs_best_params(routing):
         refit_on_train(search, X_train, y_train)
 
 
-def test_tune_on_validation_says_who_needs_training_groups():
-    import numpy as np
-    import pytest
-    from sklearn.linear_model import LogisticRegression
-
-    from jtt_sklearn import JTTClassifier
-    from jtt_sklearn.baselines import GroupBalancedClassifier
-    from jtt_sklearn.model_selection import tune_on_validation
-
+def test_the_validation_protocol_takes_string_groups_like_the_scorers():
     rng = np.random.RandomState(0)
-    X, X_val = rng.normal(size=(60, 2)), rng.normal(size=(40, 2))
-    y, y_val = (X[:, 0] > 0).astype(int), (X_val[:, 0] > 0).astype(int)
-    g, g_val = 2 * y + (X[:, 1] > 0), 2 * y_val + (X_val[:, 1] > 0)
-    with pytest.raises(ValueError, match="drop the argument"):
-        tune_on_validation(JTTClassifier(), {"lambda_up": [1, 5]}, X, y, X_val, y_val, g_val, train_group_labels=g)
-    with pytest.raises(ValueError, match="pass train_group_labels"):
-        tune_on_validation(GroupBalancedClassifier(LogisticRegression()), {}, X, y, X_val, y_val, g_val)
-    model, search = tune_on_validation(
-        GroupBalancedClassifier(LogisticRegression()), {"upsampling": ["auto"]}, X, y, X_val, y_val, g_val,
-        train_group_labels=g,
+    X_train, X_val = rng.normal(size=(40, 2)), rng.normal(size=(20, 2))
+    y_train, y_val = (X_train[:, 0] > 0).astype(int), (X_val[:, 0] > 0).astype(int)
+    groups_val = np.where(X_val[:, 1] > 0, "water", "land")
+    X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, groups_val)
+    ((train, test),) = cv.split()
+    assert list(group_labels[test]) == list(groups_val)
+    predicted = LogisticRegression().fit(X[train], y[train]).predict(X)
+    by_hand = min(
+        np.mean(predicted[test][groups_val == g] == y_val[groups_val == g]) for g in ("land", "water")
     )
-    assert model.sample_multiplicity_.shape == (60,)
+    assert worst_group_accuracy(y[test], predicted[test], group_labels=group_labels[test]) == by_hand
+    with pytest.raises(ValueError, match="unknown group"):
+        worst_group_accuracy(y, predicted, group_labels=group_labels)
+
+
+# --- JTTClassifier under scikit-learn's searches, on the protocol's rows --------------------------
+
+
+JTT_GRID = {"jttclassifier__T": [1, 10], "jttclassifier__lambda_up": [1, 5, 20, 200]}
+
+
+@pytest.fixture(scope="module")
+def digits_protocol():
+    """Coloured digits with a validation set drawn like training (few minority rows)."""
+    (X_tr, y_tr, _), (X_va, y_va, g_va), _ = load_colored_digits(random_state=0)
+    keep = (g_va == 0) | (g_va == 3) | (np.random.RandomState(0).rand(len(g_va)) < 0.15)
+    return make_validation_protocol(X_tr, y_tr, X_va[keep], y_va[keep], g_va[keep])
+
+
+def _pipe():
+    return make_pipeline(MinMaxScaler(), JTTClassifier(LogisticRegression(max_iter=500), random_state=0))
+
+
+def test_worst_group_selection_differs_from_accuracy_selection(routing, digits_protocol):
+    X, y, groups, cv = digits_protocol
+    search = GridSearchCV(
+        _pipe(),
+        JTT_GRID,
+        cv=cv,
+        scoring={"worst_group": make_worst_group_scorer(), "accuracy": "accuracy"},
+        refit="worst_group",
+        error_score="raise",
+    ).fit(X, y, group_labels=groups)
+    results = search.cv_results_
+    by_worst = results["params"][np.argmax(results["mean_test_worst_group"])]
+    by_accuracy = results["params"][np.argmax(results["mean_test_accuracy"])]
+    assert search.best_params_ == by_worst
+    assert by_worst != by_accuracy
+    assert (
+        results["mean_test_worst_group"].max()
+        > results["mean_test_worst_group"][results["params"].index(by_accuracy)]
+    )
+    # The scores are the worst-group accuracy of the validation rows only.
+    val = groups != -1
+    model = make_pipeline(MinMaxScaler(), JTTClassifier(LogisticRegression(max_iter=500), random_state=0))
+    model.set_params(**by_worst).fit(X[~val], y[~val])
+    expected = worst_group_accuracy(y[val], model.predict(X[val]), group_labels=groups[val])
+    assert results["mean_test_worst_group"].max() == pytest.approx(expected)
+
+
+def test_randomized_and_halving_searches_and_cross_validate(routing, digits_protocol):
+    X, y, groups, cv = digits_protocol
+    scorer = make_worst_group_scorer()
+    randomized = RandomizedSearchCV(
+        _pipe(), JTT_GRID, n_iter=3, cv=cv, scoring=scorer, random_state=0, error_score="raise"
+    ).fit(X, y, group_labels=groups)
+    assert 0.0 <= randomized.best_score_ <= 1.0
+    # Halving needs several folds; use an ordinary 3-fold split with groups known everywhere.
+    labelled = groups != -1
+    halving = HalvingGridSearchCV(
+        _pipe(),
+        JTT_GRID,
+        cv=3,
+        scoring=scorer,
+        factor=2,
+        min_resources=100,
+        random_state=0,
+        error_score="raise",
+    ).fit(X[labelled], y[labelled], group_labels=groups[labelled])
+    assert set(halving.best_params_) == set(JTT_GRID)
+    scores = cross_validate(
+        _pipe(), X[labelled], y[labelled], cv=3, scoring=scorer, params={"group_labels": groups[labelled]}
+    )
+    assert np.all((scores["test_score"] >= 0) & (scores["test_score"] <= 1))
+
+
+def test_group_kfold_on_patient_ids_and_worst_group_on_group_labels(routing, digits_protocol):
+    X, y, groups, _ = digits_protocol
+    labelled = groups != -1
+    X, y, groups = X[labelled], y[labelled], groups[labelled]
+    patients = np.arange(len(y)) % 7
+    search = GridSearchCV(
+        _pipe(),
+        {"jttclassifier__lambda_up": [1, 20]},
+        cv=GroupKFold(n_splits=3),
+        scoring=make_worst_group_scorer(),
+        error_score="raise",
+    ).fit(X, y, groups=patients, group_labels=groups)
+    for split in range(3):
+        assert not np.isnan(search.cv_results_[f"split{split}_test_score"]).any()

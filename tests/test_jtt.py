@@ -1,4 +1,4 @@
-"""JTTClassifier's API: inputs, validation, routing, reproducibility, persistence, pipelines."""
+"""JTTClassifier as a whole: parameters, inputs, routing, failed fits, persistence, pipelines, verbose."""
 
 import pickle
 
@@ -10,28 +10,29 @@ import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import make_classification
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.svm import SVC
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from jtt_sklearn import JTTClassifier
 
+from ._fixtures import float32_classification
 from ._nets import make_net
 
 
 @pytest.fixture
 def data():
-    X, y = make_classification(n_samples=160, n_features=5, random_state=0)
-    return X.astype(np.float32), y
+    return float32_classification(160, 5)
 
 
-# --- validation ---------------------------------------------------------------------------
+# --- Parameters -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -55,21 +56,53 @@ def test_base_that_is_not_a_classifier_is_rejected(data):
         JTTClassifier(LinearRegression(), T=None).fit(X, y)
 
 
-def test_T_without_a_training_length_parameter_says_what_to_do(data):
-    X, y = data
-    JTTClassifier(RandomForestClassifier(n_estimators=5), T=None).fit(X, y)  # T=None is fine
-    with pytest.raises(ValueError, match="epochs_param="):
-        JTTClassifier(RandomForestClassifier(), T=2).fit(X, y)
+@pytest.mark.parametrize("param", ["T", "lambda_up"])
+def test_bool_T_and_lambda_up_are_rejected(param):
+    X, y = float32_classification(120, 6)
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter.*bool"):
+        JTTClassifier(LogisticRegression(), **{param: True}).fit(X, y)
 
 
-def test_epochs_param_override(data):
+def test_stage_specific_params_reach_only_their_stage(data):
     X, y = data
     clf = JTTClassifier(
-        RandomForestClassifier(n_estimators=20, random_state=0), T=2, epochs_param="n_estimators"
+        LogisticRegression(),
+        T=2,
+        identifier_params={"C": 0.01},
+        final_params={"C": 10.0, "max_iter": 500},
     ).fit(X, y)
-    assert len(clf.identifier_.estimators_) == 2 and len(clf.final_estimator_.estimators_) == 20
-    with pytest.raises(ValueError, match="not a parameter"):
-        JTTClassifier(LogisticRegression(), epochs_param="n_layers").fit(X, y)
+    assert clf.identifier_.C == 0.01 and clf.identifier_.max_iter == 2
+    assert clf.final_estimator_.C == 10.0 and clf.final_estimator_.max_iter == 500
+    with pytest.raises(ValueError, match="use T"):
+        JTTClassifier(LogisticRegression(), T=2, identifier_params={"max_iter": 5}).fit(X, y)
+
+
+def test_worst_group_checkpoint_on_the_final_net_only(data, tmp_path):
+    from skorch.callbacks import Checkpoint
+
+    from jtt_sklearn.callbacks import WorstGroupScoring
+
+    X, y = data
+    groups = 2 * y + (X[:, 0] > 0)
+    scoring = WorstGroupScoring(X, y, groups, classes=np.unique(y))
+    checkpoint = Checkpoint(monitor="valid_worst_group_best", dirname=str(tmp_path))
+    clf = JTTClassifier(
+        make_net(max_epochs=6),
+        T=1,
+        final_params={"callbacks": [scoring, checkpoint]},
+        random_state=0,
+    ).fit(X, y)
+    assert "valid_worst_group" not in clf.identifier_.history[-1]
+    history = clf.final_estimator_.history
+    assert len(history[:, "valid_worst_group"]) == 6
+    clf.final_estimator_.load_params(checkpoint=checkpoint)
+    from jtt_sklearn.metrics import worst_group_accuracy
+
+    best = max(history[:, "valid_worst_group"])
+    assert worst_group_accuracy(y, clf.predict(X), group_labels=groups) == pytest.approx(best)
+
+
+# --- Inputs ---------------------------------------------------------------------------------------
 
 
 def test_length_mismatch(data):
@@ -100,19 +133,19 @@ def test_y_none_is_rejected_for_arrays(data):
         JTTClassifier().fit(X, None)
 
 
-# --- inputs -------------------------------------------------------------------------------
-
-
-def test_string_and_noncontiguous_labels(data):
-    X, y = data
-    for labels in (np.array(["cat", "dog"]), np.array([-7, 40])):
-        y_named = labels[y]
-        for base in (LogisticRegression(), make_net(max_epochs=3)):
-            clf = JTTClassifier(base, T=1, random_state=0).fit(X, y_named)
-            np.testing.assert_array_equal(clf.classes_, np.sort(labels))
-            assert set(clf.predict(X)) <= set(labels)
-            assert clf.predict_proba(X).shape == (len(y), 2)
-            assert 0.0 <= clf.score(X, y_named) <= 1.0
+def test_tensors_are_checked_on_their_device_without_a_copy_through_numpy():
+    X, y = float32_classification(150, 6)
+    X_tensor = torch.from_numpy(X).requires_grad_(True)  # np.asarray of it raises
+    with pytest.raises(RuntimeError):
+        np.asarray(X_tensor)
+    clf = JTTClassifier(
+        make_net(max_epochs=4, batch_size=16, iterator_train__shuffle=True), T=1, random_state=0
+    ).fit(X_tensor.detach().requires_grad_(True), y)
+    assert clf.predict(X_tensor).shape == y.shape
+    bad = X_tensor.detach().clone()
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        JTTClassifier(make_net(max_epochs=4, batch_size=16, iterator_train__shuffle=True), T=1).fit(bad, y)
 
 
 def test_dataframe_into_a_pipeline_that_selects_columns_by_name():
@@ -138,16 +171,6 @@ def test_dataframe_into_a_pipeline_that_selects_columns_by_name():
     assert clf.score(frame, y) > 0.8
     with pytest.raises(ValueError, match="feature names"):
         clf.predict(frame[["noise", "age", "city"]])
-
-
-def test_pipeline_ending_in_a_skorch_net_uses_the_sampler(data):
-    X, y = data
-    pipe = make_pipeline(StandardScaler(), make_net(max_epochs=4))
-    clf = JTTClassifier(pipe, T=1, lambda_up=3, random_state=0).fit(X, y)
-    assert clf.epochs_param_ == "neuralnetclassifier__max_epochs"
-    assert clf.upsampling_ == "sampler"
-    assert clf.final_estimator_[-1].iterator_train__multiplicity is not None
-    assert clf.identifier_[-1].max_epochs == 1 and clf.final_estimator_[-1].max_epochs == 4
 
 
 class DictModule(nn.Module):
@@ -197,30 +220,7 @@ def test_skorch_torch_dataset_input(data):
         JTTClassifier(make_net()).fit(bad)
 
 
-# --- delegation -----------------------------------------------------------------------------
-
-
-def test_delegated_methods_exist_only_where_the_final_model_has_them(data):
-    X, y = data
-    no_proba = JTTClassifier(SVC(), T=3)
-    assert not hasattr(no_proba, "predict_proba")
-    assert hasattr(no_proba, "decision_function")
-    no_proba.fit(X, y)
-    assert not hasattr(no_proba, "predict_proba")
-    assert no_proba.decision_function(X).shape == (len(y),)
-    net_clf = JTTClassifier(make_net(max_epochs=1))
-    assert not hasattr(net_clf, "decision_function")
-
-
-def test_prediction_needs_no_group_labels_and_checks_feature_count(data):
-    X, y = data
-    clf = JTTClassifier(T=2).fit(X, y)
-    assert clf.predict(X).shape == (len(y),)
-    with pytest.raises(ValueError, match="features"):
-        clf.predict(X[:, :3])
-
-
-# --- routing ------------------------------------------------------------------------------
+# --- Routing --------------------------------------------------------------------------------------
 
 
 def test_fit_params_without_routing_raise(data):
@@ -248,25 +248,39 @@ def test_unrequested_fit_param_raises_with_routing_on(data):
             JTTClassifier(LogisticRegression()).fit(X, y, sample_weight=np.ones(len(y)))
 
 
-# --- reproducibility and persistence ---------------------------------------------------------
+# --- A failed fit leaves the estimator as it was --------------------------------------------------
 
 
-def test_random_state_makes_skorch_fits_identical(data):
-    X, y = data
-    fits = [JTTClassifier(make_net(max_epochs=4), T=2, lambda_up=5, random_state=7).fit(X, y) for _ in range(2)]
-    np.testing.assert_array_equal(fits[0].error_set_, fits[1].error_set_)
-    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
-    other = JTTClassifier(make_net(max_epochs=4), T=2, lambda_up=5, random_state=8).fit(X, y)
-    assert not np.array_equal(other.predict_proba(X), fits[0].predict_proba(X))
+class FailInTraining(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise RuntimeError("simulated failure in stage 2")
 
 
-def test_random_state_seeds_sklearn_bases(data):
-    X, y = data
-    fits = [
-        JTTClassifier(RandomForestClassifier(n_estimators=5), T=2, epochs_param="n_estimators", random_state=3).fit(X, y)
-        for _ in range(2)
-    ]
-    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+def test_a_failed_refit_on_new_labels_keeps_the_previous_state():
+    X, y = float32_classification(120, 6)
+    clf = JTTClassifier(make_net(max_epochs=6), T=1, random_state=0).fit(X, y)
+    before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+    predictions = clf.predict(X)
+    renamed = np.where(y == 1, "no", "yes")  # inverted meaning if classes_ leaked through
+    clf.set_params(final_params={"callbacks": [FailInTraining()]})
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        clf.fit(X[:100], renamed[:100])
+    after = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+    assert after.keys() == before.keys()
+    assert all(after[key] is before[key] for key in before)
+    np.testing.assert_array_equal(clf.predict(X), predictions)
+
+
+def test_a_failed_first_fit_leaves_the_estimator_unfitted():
+    X, y = float32_classification(120, 6)
+    clf = JTTClassifier(make_net(max_epochs=6), T=1, final_params={"callbacks": [FailInTraining()]})
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+# --- Persistence, pipelines and search ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads), ("joblib", "joblib")])
@@ -283,9 +297,6 @@ def test_pickle_and_joblib_round_trip_with_a_skorch_net(data, tmp_path, dump, lo
     np.testing.assert_array_equal(restored.error_set_, clf.error_set_)
 
 
-# --- pipelines and search ------------------------------------------------------------------
-
-
 def test_drops_into_a_pipeline_and_a_grid_search(data):
     X, y = data
     pipe = make_pipeline(StandardScaler(), JTTClassifier(LogisticRegression(), random_state=0))
@@ -295,69 +306,35 @@ def test_drops_into_a_pipeline_and_a_grid_search(data):
     assert search.predict(X).shape == (len(y),)
 
 
-def test_a_diverged_skorch_net_raises_instead_of_giving_a_constant_model(data):
-    X, y = data
-    # Logits into NLLLoss (skorch's default criterion): the loss is NaN from the first batch.
-    net = make_net(max_epochs=2, criterion=nn.NLLLoss)
-    with pytest.raises(ValueError, match="CrossEntropyLoss"):
-        JTTClassifier(net, T=1).fit(X, y)
+# --- verbose --------------------------------------------------------------------------------------
 
 
-def test_stage_specific_params_reach_only_their_stage(data):
-    X, y = data
-    clf = JTTClassifier(
-        LogisticRegression(),
-        T=2,
-        identifier_params={"C": 0.01},
-        final_params={"C": 10.0, "max_iter": 500},
-    ).fit(X, y)
-    assert clf.identifier_.C == 0.01 and clf.identifier_.max_iter == 2
-    assert clf.final_estimator_.C == 10.0 and clf.final_estimator_.max_iter == 500
-    with pytest.raises(ValueError, match="use T"):
-        JTTClassifier(LogisticRegression(), T=2, identifier_params={"max_iter": 5}).fit(X, y)
+def test_verbose_1_names_each_stage_and_its_size(capsys):
+    X, y = float32_classification(100, 5)
+    clf = JTTClassifier(make_net(max_epochs=3), T=2, lambda_up=4, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    n_rows = len(y) + 3 * clf.error_set_.size
+    assert "[JTT] stage 1/2: identification, max_epochs=2" in out
+    assert f"[JTT] stage 2/2: final model, {n_rows} rows per epoch (lambda_up=4)" in out
+    assert f"{clf.error_set_.size} of {len(y)} rows misclassified" in out
+    assert (
+        out.index("stage 1/2")
+        < out.index("stage 1 done")
+        < out.index("stage 2/2")
+        < out.index("stage 2 done")
+    )
 
 
-def test_worst_group_checkpoint_on_the_final_net_only(data, tmp_path):
-    from skorch.callbacks import Checkpoint
-
-    from jtt_sklearn.callbacks import WorstGroupScoring
-
-    X, y = data
-    groups = 2 * y + (X[:, 0] > 0)
-    scoring = WorstGroupScoring(X, y, groups, classes=np.unique(y))
-    checkpoint = Checkpoint(monitor="valid_worst_group_best", dirname=str(tmp_path))
-    clf = JTTClassifier(
-        make_net(max_epochs=6),
-        T=1,
-        final_params={"callbacks": [scoring, checkpoint]},
-        random_state=0,
-    ).fit(X, y)
-    assert "valid_worst_group" not in clf.identifier_.history[-1]
-    history = clf.final_estimator_.history
-    assert len(history[:, "valid_worst_group"]) == 6
-    clf.final_estimator_.load_params(checkpoint=checkpoint)
-    from jtt_sklearn.metrics import worst_group_accuracy
-
-    best = max(history[:, "valid_worst_group"])
-    assert worst_group_accuracy(y, clf.predict(X), group_labels=groups) == pytest.approx(best)
+def test_verbose_1_with_T_grid_and_sample_weight(tmp_path, capsys):
+    X, y = float32_classification(100, 5)
+    JTTClassifier(make_net(), T=1, T_grid=[1, 3], memory=tmp_path, verbose=1, random_state=0).fit(X, y)
+    assert "identification, 3 epochs, recording T in [1, 3] (T=1)" in capsys.readouterr().out
+    JTTClassifier(LogisticRegression(), T=2, verbose=1).fit(X, y)
+    assert "rows counted by sample_weight" in capsys.readouterr().out
 
 
-def test_logits_into_nllloss_raise_even_when_the_loss_stays_finite(data):
-    # With a small learning rate the loss does not overflow; it just goes negative.
-    net = make_net(max_epochs=5, lr=1e-3, criterion=nn.NLLLoss, optimizer=torch.optim.Adam)
-    X, y = data
-    with pytest.raises(ValueError, match="CrossEntropyLoss"):
-        JTTClassifier(net, T=2).fit(X, y)
-
-
-def test_an_identifier_worse_than_the_majority_class_warns():
-    from sklearn.svm import SVC
-
-    from jtt_sklearn.exceptions import WeakIdentifierWarning
-
-    from jtt_sklearn.datasets import load_colored_digits
-
-    X, y, _ = load_colored_digits(random_state=0).train
-    # For SVC, max_iter counts solver iterations: one is no identification model at all.
-    with pytest.warns(WeakIdentifierWarning, match="T=None"):
-        JTTClassifier(SVC(), T=1).fit(X, y)
+def test_verbose_0_prints_nothing(capsys):
+    X, y = float32_classification(100, 5)
+    JTTClassifier(make_net(), T=1, random_state=0).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

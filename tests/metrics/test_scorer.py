@@ -1,3 +1,5 @@
+"""Group scorers: group_labels routed to worst-group scoring in searches, or a loud error without them."""
+
 import pickle
 import re
 import warnings
@@ -77,9 +79,7 @@ def test_routing_off_raises_with_the_line_to_switch_it_on():
 
 def test_scorer_requests_group_labels(routing):
     scorer = make_worst_group_scorer()
-    assert repr(scorer) == (
-        "make_group_scorer(worst_group_accuracy, response_method='predict')"
-    )
+    assert repr(scorer) == ("make_group_scorer(worst_group_accuracy, response_method='predict')")
     assert scorer.get_metadata_routing().score.requests == {"group_labels": True}
 
 
@@ -229,9 +229,7 @@ def test_group_kfold_groups_and_group_labels_do_not_collide(routing):
     for train, test in splits:  # the folds really follow the patients
         assert not set(patient_ids[train]) & set(patient_ids[test])
     for index, params in enumerate(search.cv_results_["params"]):
-        expected = manual_cv_scores(
-            LogisticRegression(C=100, **params), X, y, groups, splits
-        )
+        expected = manual_cv_scores(LogisticRegression(C=100, **params), X, y, groups, splits)
         actual = [search.cv_results_[f"split{i}_test_score"][index] for i in range(3)]
         np.testing.assert_allclose(actual, expected)
 
@@ -279,9 +277,7 @@ def test_missing_group_labels_caught_while_routing_even_with_nan_error_score(rou
     # When fit gets any metadata, the check runs while routing, before any
     # fitting and outside error_score's reach.
     X, y, _ = make_shifted_groups()
-    search = GridSearchCV(
-        LogisticRegression(), GRID, cv=GroupKFold(3), scoring=make_worst_group_scorer()
-    )
+    search = GridSearchCV(LogisticRegression(), GRID, cv=GroupKFold(3), scoring=make_worst_group_scorer())
     with pytest.raises(MissingGroupLabelsError, match=MISSING):
         search.fit(X, y, groups=np.arange(len(y)) % 6)
     with pytest.raises(MissingGroupLabelsError, match=MISSING):
@@ -340,9 +336,7 @@ def test_other_group_metrics(routing):
     weights = group_proportions(groups)
     scorer = make_group_scorer(weighted_group_accuracy, group_weights=weights)
     assert scorer(model, X, y, group_labels=groups) == pytest.approx(
-        weighted_group_accuracy(
-            y, model.predict(X), group_labels=groups, group_weights=weights
-        )
+        weighted_group_accuracy(y, model.predict(X), group_labels=groups, group_weights=weights)
     )
     # Plain accuracy is the training-proportion-weighted group accuracy.
     assert scorer(model, X, y, group_labels=groups) == pytest.approx(model.score(X, y))
@@ -355,9 +349,7 @@ def test_other_group_metrics(routing):
 def test_group_labels_alias(routing):
     X, y, groups = make_shifted_groups()
     scorer = make_worst_group_scorer().set_score_request(group_labels="val_groups")
-    results = cross_validate(
-        LogisticRegression(), X, y, cv=3, scoring=scorer, params={"val_groups": groups}
-    )
+    results = cross_validate(LogisticRegression(), X, y, cv=3, scoring=scorer, params={"val_groups": groups})
     assert np.all(np.isfinite(results["test_score"]))
 
 
@@ -393,10 +385,14 @@ def test_worst_class_scorer_selects_in_a_plain_search(routing_on):
         by_accuracy = GridSearchCV(LogisticRegression(), grid, cv=cv).fit(X, y)
     assert repr(scorer) == "make_scorer(worst_class_accuracy, response_method='predict')"
     manual = [
-        np.mean([
-            worst_class_accuracy(y[test], LogisticRegression(**params).fit(X[train], y[train]).predict(X[test]))
-            for train, test in cv.split(X, y)
-        ])
+        np.mean(
+            [
+                worst_class_accuracy(
+                    y[test], LogisticRegression(**params).fit(X[train], y[train]).predict(X[test])
+                )
+                for train, test in cv.split(X, y)
+            ]
+        )
         for params in search.cv_results_["params"]
     ]
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual)
@@ -425,26 +421,40 @@ def test_folds_with_unknown_groups_stop_the_search_instead_of_scoring_nan(routin
     # cv=3 on make_validation_protocol's rows: test folds hold training rows (group -1).
     X, y, group_labels, _ = _protocol_data()
     search = GridSearchCV(
-        JTTClassifier(LogisticRegression()), {"lambda_up": [1, 5]}, cv=3,
-        scoring=make_worst_group_scorer(), n_jobs=n_jobs,
+        JTTClassifier(LogisticRegression()),
+        {"lambda_up": [1, 5]},
+        cv=3,
+        scoring=make_worst_group_scorer(),
+        n_jobs=n_jobs,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(UnknownGroupLabelsError, match=r"have the unknown group UNKNOWN_GROUP \(-1\)") as error:
+        with pytest.raises(
+            UnknownGroupLabelsError, match=r"have the unknown group UNKNOWN_GROUP \(-1\)"
+        ) as error:
             search.fit(X, y, group_labels=group_labels)
     assert "pass cv=protocol.cv rather than cv=<number of folds>" in str(error.value)
     assert "PredefinedSplit" in str(error.value)
     assert not any("Scoring failed" in str(warning.message) for warning in caught)
     assert not hasattr(search, "cv_results_")
     with pytest.raises(UnknownGroupLabelsError):
-        cross_validate(LogisticRegression(), X, y, cv=3, scoring=make_worst_group_scorer(),
-                       params={"group_labels": group_labels})
+        cross_validate(
+            LogisticRegression(),
+            X,
+            y,
+            cv=3,
+            scoring=make_worst_group_scorer(),
+            params={"group_labels": group_labels},
+        )
 
 
 def test_the_protocol_split_still_scores_and_unknown_rows_fail_a_direct_call(routing):
     X, y, group_labels, cv = _protocol_data()
     search = GridSearchCV(
-        JTTClassifier(LogisticRegression()), {"lambda_up": [1, 5]}, cv=cv, scoring=make_worst_group_scorer(),
+        JTTClassifier(LogisticRegression()),
+        {"lambda_up": [1, 5]},
+        cv=cv,
+        scoring=make_worst_group_scorer(),
     ).fit(X, y, group_labels=group_labels)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     model = LogisticRegression().fit(X, y)
