@@ -89,8 +89,11 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
     return identifier, error_set
 
 
-def _train_and_find_errors(identifier, X, y, fit_params, seed, T, progress=None):
-    """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets)."""
+def _train_and_find_errors(identifier, X, y, fit_params, seed, T, source=None, progress=None):
+    """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets).
+
+    ``source`` only keys the cache (see :func:`~jtt_sklearn._cache.call_cached`).
+    """
     X = unwrapped(X)
     # Stage 1 stops early on purpose: a ConvergenceWarning is expected, not a problem.
     with stage_training(
@@ -107,7 +110,7 @@ def _train_and_find_errors(identifier, X, y, fit_params, seed, T, progress=None)
     return IdentificationRun(identifier, {T: np.flatnonzero(predicted != y).astype(np.int64)}, {})
 
 
-def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, progress=None):
+def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, source=None, progress=None):
     """One run of ``max(epochs)`` epochs; records the error set and weights after each epoch in ``epochs``.
 
     The finished net must still hold the weights of the last recording:

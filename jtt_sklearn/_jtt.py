@@ -25,7 +25,13 @@ from sklearn.utils.metadata_routing import (
 
 from ._base import DelegatingClassifierMixin, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
-from ._skorch import use_batch_fetching, warn_if_rows_held_out
+from ._skorch import (
+    check_net_input,
+    find_skorch_net,
+    refuse_binary_net,
+    use_batch_fetching,
+    warn_if_rows_held_out,
+)
 from ._upsampling import check_epoch_fits_in_memory, check_upsampled_fit, fit_upsampled, resolve_upsampling
 from .callbacks._progress import epoch_progress
 from .utils._sampling import upsampling_multiplicity
@@ -92,7 +98,10 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         stage-2-only settings fits each identification model once per fold,
         and a crash in stage 2 keeps stage 1's work. Set ``random_state`` for
         hits: without it a cached stage 1 is reused as is. A torch Dataset is
-        keyed by the object, not by the files it reads.
+        keyed by the object, not by the files it reads; an edit to the file
+        that defines your module class changes the key. Entries are
+        unpickled when read, so use only a cache directory you trust, as
+        with any :class:`joblib.Memory`.
     T_grid : list of int or None, default=None
         For searches over ``T`` with a skorch net: stage 1 trains once for
         ``max(T_grid)`` epochs and records the error set and weights after
@@ -233,8 +242,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         """
         base, epochs_param, strategy = self._check_base_estimator()
         routed_params = self._route_fit_params(fit_params)
-        tags = get_tags(base).input_tags
-        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
+        check_X(X)  # rows JTT can count and index; the base validates the rest itself
+        check_net_input(base, X)
         y, classes = encode_labels(X, y)
         if strategy == "index":
             check_indexable_rows(X)
@@ -298,6 +307,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 f"base_estimator must be a classifier, got {type(base).__name__}. "
                 "Pass a scikit-learn classifier or a skorch NeuralNetClassifier."
             )
+        refuse_binary_net(base)
         warn_if_rows_held_out(base)
         epochs_param = resolve_epochs_param(base, self.epochs_param)
         if self.T is not None and epochs_param is None:
@@ -388,7 +398,9 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         base_tags = get_tags(self._base_estimator())
-        tags.input_tags.sparse = base_tags.input_tags.sparse
+        # skorch's tags say dense only, but its Dataset takes scipy sparse matrices (one row per item).
+        bare_net = find_skorch_net(self._base_estimator())[1] == ""
+        tags.input_tags.sparse = base_tags.input_tags.sparse or bare_net
         tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
         tags.input_tags.string = base_tags.input_tags.string
         tags.input_tags.categorical = base_tags.input_tags.categorical

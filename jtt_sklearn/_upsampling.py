@@ -7,7 +7,8 @@ Three strategies, in order of preference:
   batches are drawn from the repeated, reshuffled indices each epoch.
 - ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` (or a
   Pipeline whose final step does) get the integer multiplicities as weights
-  (times any user weights).
+  (times any user weights), unless settings that count rows (``min_samples_leaf``,
+  ``bootstrap``, ...) make a weight differ from copies.
 - ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
 """
 
@@ -21,8 +22,33 @@ from ._skorch import check_iterator_train, check_net_params, find_skorch_net
 from ._training import stage_training
 from .utils._sampling import UpsamplingDataLoader
 from .utils._validation import check_indexable_rows
+from .utils._warnings import warn_user
 
 STRATEGIES = ("sampler", "sample_weight", "index")
+
+# Settings under which an integer sample weight is not the same as that many copies of the row:
+# they count rows (leaf and split sizes, bootstrap and subsample draws), not weights. Each maps to
+# the values that keep weights and copies equal.
+_COUNT_BASED_PARAMS = {
+    "min_samples_leaf": {1},
+    "min_samples_split": {2},
+    "bootstrap": {False},
+    "max_samples": {None},
+    "subsample": {1.0},
+}
+
+
+def weights_differ_from_copies(estimator):
+    """The parameters under which a weight of k is not k copies of a row, as ``{name: value}``."""
+    found = {}
+    for key, value in estimator.get_params(deep=True).items():
+        name = key.rsplit("__", 1)[-1]
+        equal = _COUNT_BASED_PARAMS.get(name)
+        if equal is not None and not any(
+            value is v or (type(value) is type(v) and value == v) for v in equal
+        ):
+            found[key] = value
+    return found
 
 
 def resolve_upsampling(estimator, upsampling="auto"):
@@ -30,11 +56,23 @@ def resolve_upsampling(estimator, upsampling="auto"):
     net, _ = find_skorch_net(estimator)
     supports = {
         "sampler": net is not None,
+        # Only where a weight of k counts a row k times, as JTT promises.
         "sample_weight": sample_weight_param(estimator) is not None,
         "index": True,
     }
     if upsampling == "auto":
+        if supports["sample_weight"] and not supports["sampler"] and weights_differ_from_copies(estimator):
+            return "index"
         return next(name for name in STRATEGIES if supports[name])
+    if upsampling == "sample_weight" and supports["sample_weight"]:
+        differ = weights_differ_from_copies(estimator)
+        if differ:
+            warn_user(
+                f"upsampling='sample_weight' with {differ}: these settings count rows, not weights, so "
+                "an error row weighted lambda_up is not the same as lambda_up copies of it. "
+                "upsampling='auto' or 'index' fits on copies.",
+                UserWarning,
+            )
     if not supports[upsampling]:
         reason = {
             "sampler": "it is not a skorch net nor a Pipeline ending in one",
