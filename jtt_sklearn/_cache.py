@@ -28,10 +28,10 @@ def unwrapped(X):
     return X.value if isinstance(X, ShortRepr) else X
 
 
-def call_cached(memory, func, *args, is_valid, **untracked):
-    """``memory.cache(func)(*args, source=..., **untracked)``, checked; ``args[0]`` is the estimator to fit.
+def call_cached(memory, func, *args, is_valid, ignore=(), **kwargs):
+    """``memory.cache(func)(*args, source=..., **kwargs)``, checked; ``args[0]`` is the estimator to fit.
 
-    ``untracked`` keyword arguments (progress display) are passed on but
+    Keyword arguments named in ``ignore`` (progress display) are passed on but
     left out of the cache key. ``source`` is part of the key only: joblib
     hashes a class by its name, so an edited module class of the user's would
     otherwise bring back the model built from the old one. It fingerprints the
@@ -45,9 +45,9 @@ def call_cached(memory, func, *args, is_valid, **untracked):
     every argument.
     """
     if memory.location is None:
-        return func(*args, **untracked)
-    cached = memory.cache(func, ignore=list(untracked))
-    kwargs = {"source": user_code_fingerprint(args[0]), **untracked}
+        return func(*args, **kwargs)
+    cached = memory.cache(func, ignore=list(ignore))
+    kwargs = {"source": user_code_fingerprint(args[0]), **kwargs}
     try:
         result = cached(*args, **kwargs)
     except (pickle.PicklingError, AttributeError, TypeError):

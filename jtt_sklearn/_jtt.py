@@ -1,8 +1,8 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
+import os
 import time
 from numbers import Integral
-import os
 
 import numpy as np
 from sklearn.base import (
@@ -15,13 +15,19 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
     _routing_enabled,
     process_routing,
 )
+from sklearn.utils.validation import check_memory
 
 from ._base import DelegatingClassifierMixin, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
@@ -32,12 +38,16 @@ from ._skorch import (
     use_batch_fetching,
     warn_if_rows_held_out,
 )
-from ._upsampling import check_epoch_fits_in_memory, check_upsampled_fit, fit_upsampled, resolve_upsampling
+from ._upsampling import (
+    check_epoch_fits_in_memory,
+    check_upsampled_fit,
+    fit_final_model,
+    resolve_upsampling,
+)
 from .callbacks._progress import epoch_progress
 from .utils._sampling import upsampling_multiplicity
 from .utils._seeding import seed_random_states
 from .utils._validation import check_indexable_rows, check_X, encode_labels
-
 
 FINAL_STAGE = "stage 2 (final model)"
 
@@ -248,27 +258,18 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         if strategy == "index":
             check_indexable_rows(X)
         identify_seed, final_seed, shuffle_seed = self._stage_seeds()
-        identifier = self._stage_estimator(
-            base, identify_seed, self.identifier_params, epochs_param, T=self.T
-        )
+        identifier = self._stage_estimator(base, identify_seed, self.identifier_params, epochs_param, T=self.T)
         T_grid = None if self.T_grid is None else check_T_grid(identifier, self.T, self.T_grid, epochs_param)
         final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
         check_upsampled_fit(final, strategy, FINAL_STAGE)  # now, not after stage 1 has trained
+        memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = self._announce(f"stage 1/2: identification, {self._stage_1_length(epochs_param, T_grid)}")
         identifier, error_set = identify_errors(
-            identifier,
-            X,
-            y,
-            T=self.T,
-            T_grid=T_grid,
-            epochs_param=epochs_param,
-            fit_params=routed_params,
-            seed=identify_seed,
-            memory=self.memory,
-            progress=epoch_progress(self.verbose, "stage 1/2"),
-        )
+            identifier, X, y, T=self.T, T_grid=T_grid, epochs_param=epochs_param, fit_params=routed_params,
+            seed=identify_seed, memory=memory, progress=epoch_progress(self.verbose, "stage 1/2"),
+        )  # fmt: skip
         self._log("stage 1", start, f"{error_set.size} of {y.size} rows misclassified")
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
@@ -277,18 +278,11 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         unit = "rows counted by sample_weight" if strategy == "sample_weight" else "rows per epoch"
         start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
         multiplicity = upsampling_multiplicity(y.size, error_set, self.lambda_up)
-        final = fit_upsampled(
-            final,
-            X,
-            y,
-            multiplicity,
-            strategy=strategy,
-            fit_params=routed_params,
-            seed=final_seed,
-            shuffle_seed=shuffle_seed,
-            stage=FINAL_STAGE,
-            callbacks=epoch_progress(self.verbose, "stage 2/2"),
-        )
+        final = fit_final_model(
+            final, X, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
+            shuffle_seed=shuffle_seed, stage=FINAL_STAGE, memory=memory,
+            progress=epoch_progress(self.verbose, "stage 2/2"),
+        )  # fmt: skip
         self._log("stage 2", start, "final model trained")
 
         # Both stages succeeded: only now is the estimator changed, so a failed fit leaves it as it was.
