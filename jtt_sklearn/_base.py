@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._skorch import check_net_input
+from ._skorch import takes_input_unchecked
 from .utils._validation import check_X, is_array_data
 
 # Parameter names that set how long an estimator trains, in order of preference.
@@ -98,8 +98,7 @@ class DelegatingClassifierMixin:
     def _check_predict_data(self, X):
         check_is_fitted(self)
         fitted_on_2d = hasattr(self, "n_features_in_")
-        check_X(X, ensure_2d=fitted_on_2d)
-        check_net_input(self._fitted_delegate(), X)
+        check_X(X, ensure_2d=fitted_on_2d, finite=takes_input_unchecked(self._fitted_delegate()))
         if fitted_on_2d:
             validate_data(self, X, reset=False, skip_check_array=True)
         return X

@@ -32,9 +32,9 @@ from sklearn.utils.validation import check_memory
 from ._base import DelegatingClassifierMixin, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
 from ._skorch import (
-    check_net_input,
     find_skorch_net,
     refuse_binary_net,
+    takes_input_unchecked,
     use_batch_fetching,
     warn_if_rows_held_out,
 )
@@ -252,8 +252,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         """
         base, epochs_param, strategy = self._check_base_estimator()
         routed_params = self._route_fit_params(fit_params)
-        check_X(X)  # rows JTT can count and index; the base validates the rest itself
-        check_net_input(base, X)
+        check_X(X, finite=takes_input_unchecked(base))  # what JTT needs; the base validates the rest
         y, classes = encode_labels(X, y)
         if strategy == "index":
             check_indexable_rows(X)

@@ -11,7 +11,6 @@ from torch.utils.data import DataLoader
 
 from .utils._fast_torch import collate_batched
 from .utils._sampling import UpsamplingDataLoader
-from .utils._validation import check_finite
 from .utils._warnings import warn_user
 
 # skorch passes these prefixed parameters to the class of the same name.
@@ -37,15 +36,14 @@ def find_skorch_net(estimator):
     return None, None
 
 
-def check_net_input(estimator, X):
-    """skorch hands X to torch unchecked: refuse NaN or infinity that would reach a bare net.
+def takes_input_unchecked(estimator):
+    """Is ``estimator`` a bare skorch net, which hands X to torch without checking it?
 
     A Pipeline's earlier steps see X first (and may impute it), so X given to
     a Pipeline is theirs to validate.
     """
     net, prefix = find_skorch_net(estimator)
-    if net is not None and prefix == "":
-        check_finite(X)
+    return net is not None and prefix == ""
 
 
 def refuse_binary_net(estimator):

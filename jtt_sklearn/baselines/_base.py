@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
 from .._base import DelegatingClassifierMixin
-from .._skorch import check_net_input
+from .._skorch import takes_input_unchecked
 from ..metrics._group_metrics import _check_group_labels
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 from ..utils._validation import check_X, encode_labels, n_rows
@@ -63,8 +63,7 @@ class GroupOracleMixin(DelegatingClassifierMixin):
 
     def _check_fit_inputs(self, X, y, group_labels):
         """Validate X, y and the training groups. Returns (encoded y, classes, group ids)."""
-        check_X(X)
-        check_net_input(self.base_estimator, X)
+        check_X(X, finite=takes_input_unchecked(self.base_estimator))
         y, classes = encode_labels(X, y)
         if group_labels is None:
             raise ValueError(

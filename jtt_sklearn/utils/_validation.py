@@ -62,16 +62,20 @@ def _to_numpy(value):
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
 
 
-def check_X(X, *, ensure_2d=False, estimator_name="JTTClassifier"):
+def check_X(X, *, finite=False, ensure_2d=False, estimator_name="JTTClassifier"):
     """Check what JTT needs of X: rows to count and index. The base estimator validates the rest.
 
     Rejects empty and complex X without converting it; NaN, infinity and
     sparse matrices are the base estimator's to accept or refuse (a Pipeline
-    may impute them). ``ensure_2d`` is set at predict time when fit saw 2-d
-    data, so that 1-d X gets scikit-learn's "Reshape your data" advice.
+    may impute them). ``finite`` refuses NaN and infinity too, for a base
+    that never checks its input (a bare skorch net). ``ensure_2d`` is set at
+    predict time when fit saw 2-d data, so that 1-d X gets scikit-learn's
+    "Reshape your data" advice.
     """
     if not is_array_data(X):
         return
+    if finite:
+        check_finite(X)
     if _is_tensor(X):
         return _check_tensor(X, ensure_2d=ensure_2d)
     check_array(
