@@ -274,13 +274,13 @@ def stage_timers():
 
         return wrapper
 
-    originals = jtt_module.identify_errors, jtt_module.fit_upsampled
+    originals = jtt_module.identify_errors, jtt_module.fit_final_model
     jtt_module.identify_errors = timed(originals[0], "stage1")
-    jtt_module.fit_upsampled = timed(originals[1], "stage2")
+    jtt_module.fit_final_model = timed(originals[1], "stage2")
     try:
         yield totals
     finally:
-        jtt_module.identify_errors, jtt_module.fit_upsampled = originals
+        jtt_module.identify_errors, jtt_module.fit_final_model = originals
 
 
 def measure_grid_reuse(n_rows, n_features, final_epochs, rounds):

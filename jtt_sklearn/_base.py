@@ -7,10 +7,10 @@ labels.
 """
 
 import numpy as np
-from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._skorch import takes_input_unchecked
 from .utils._validation import check_X, is_array_data
 
 # Parameter names that set how long an estimator trains, in order of preference.
@@ -97,9 +97,8 @@ class DelegatingClassifierMixin:
 
     def _check_predict_data(self, X):
         check_is_fitted(self)
-        tags = get_tags(self._fitted_delegate()).input_tags
         fitted_on_2d = hasattr(self, "n_features_in_")
-        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse, ensure_2d=fitted_on_2d)
+        check_X(X, ensure_2d=fitted_on_2d, finite=takes_input_unchecked(self._fitted_delegate()))
         if fitted_on_2d:
             validate_data(self, X, reset=False, skip_check_array=True)
         return X

@@ -1,5 +1,7 @@
 """A stage through joblib.Memory: clear errors for what cannot be cached, repair bad entries."""
 
+import hashlib
+import inspect
 import pickle
 
 import joblib
@@ -26,11 +28,14 @@ def unwrapped(X):
     return X.value if isinstance(X, ShortRepr) else X
 
 
-def call_cached(memory, func, *args, is_valid, **untracked):
-    """``memory.cache(func)(*args, **untracked)``, checked; ``args[0]`` is the estimator to fit.
+def call_cached(memory, func, *args, is_valid, ignore=(), **kwargs):
+    """``memory.cache(func)(*args, source=..., **kwargs)``, checked; ``args[0]`` is the estimator to fit.
 
-    ``untracked`` keyword arguments (progress display) are passed on but
-    left out of the cache key.
+    Keyword arguments named in ``ignore`` (progress display) are passed on but
+    left out of the cache key. ``source`` is part of the key only: joblib
+    hashes a class by its name, so an edited module class of the user's would
+    otherwise bring back the model built from the old one. It fingerprints the
+    files that define the classes and functions in the estimator's parameters.
 
     A cache entry that loads as something ``is_valid`` rejects (a file
     overwritten by hand, or by an incompatible version) is recomputed and
@@ -40,10 +45,11 @@ def call_cached(memory, func, *args, is_valid, **untracked):
     every argument.
     """
     if memory.location is None:
-        return func(*args, **untracked)
-    cached = memory.cache(func, ignore=list(untracked))
+        return func(*args, **kwargs)
+    cached = memory.cache(func, ignore=list(ignore))
+    kwargs = {"source": user_code_fingerprint(args[0]), **kwargs}
     try:
-        result = cached(*args, **untracked)
+        result = cached(*args, **kwargs)
     except (pickle.PicklingError, AttributeError, TypeError):
         _check_hashable(args[0])  # the usual cause; anything else is raised as it was
         raise
@@ -54,7 +60,7 @@ def call_cached(memory, func, *args, is_valid, **untracked):
         f"{type(result).__name__}, not what that stage returns; it was recomputed and overwritten.",
         UserWarning,
     )
-    result, _ = cached.call(*args, **untracked)
+    result, _ = cached.call(*args, **kwargs)
     return result
 
 
@@ -73,3 +79,62 @@ def _check_hashable(estimator):
 def _first_line(error):
     message = str(error.args[0]) if error.args else str(error)
     return message.splitlines()[0][:300]
+
+
+# Code of these packages changes only with their version, which a cache is not expected to survive.
+_LIBRARIES = {
+    "builtins",
+    "jtt_sklearn",
+    "numpy",
+    "scipy",
+    "sklearn",
+    "skorch",
+    "torch",
+    "torchvision",
+    "transformers",
+    "functools",
+    "collections",
+    "typing",
+}
+
+
+def user_code_fingerprint(estimator):
+    """A digest of the source files that define the classes and functions an estimator's parameters name.
+
+    Classes (``module=MyModule``), instances (``callbacks=[MyCallback()]``) and
+    functions from the library packages above are left out.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(_user_code_files(estimator.get_params(deep=True))):
+        digest.update(name.encode())
+        try:
+            with open(name, "rb") as handle:
+                digest.update(handle.read())
+        except OSError:
+            pass
+    return digest.hexdigest()
+
+
+def _user_code_files(value, seen=None):
+    seen = set() if seen is None else seen
+    if isinstance(value, dict):
+        values = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        values = list(value)
+    else:
+        values = [value]
+    files = set()
+    for item in values:
+        if isinstance(item, (dict, list, tuple)) and item is not value:
+            files |= _user_code_files(item, seen)
+            continue
+        code = item if inspect.isclass(item) or inspect.isfunction(item) else type(item)
+        module = getattr(code, "__module__", None) or ""
+        if module.split(".")[0] in _LIBRARIES or code in seen:
+            continue
+        seen.add(code)
+        try:
+            files.add(inspect.getsourcefile(code) or "")
+        except (TypeError, OSError):
+            pass
+    return files - {""}

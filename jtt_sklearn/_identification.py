@@ -6,14 +6,12 @@ Both runs are cached through ``memory`` and return the same
 :class:`IdentificationRun`.
 """
 
-import os
 from numbers import Integral
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_memory
 from skorch.callbacks import EarlyStopping
 
 from ._cache import ShortRepr, call_cached, unwrapped
@@ -40,11 +38,11 @@ class IdentificationRun(NamedTuple):
 def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, seed, memory, progress):
     """Train ``identifier`` (a seeded clone set to ``T`` epochs); return it and its error set.
 
-    ``T_grid`` is None or the sorted epochs that :func:`check_T_grid` returned.
+    ``T_grid`` is None or the sorted epochs that :func:`check_T_grid` returned;
+    ``memory`` is a :class:`joblib.Memory`.
     Warns when the error set is empty, or when stage 1 did worse than always
     predicting the majority class (its errors are then close to random).
     """
-    memory = check_memory(os.fspath(memory) if isinstance(memory, os.PathLike) else memory)
     if T_grid is None:
         run = call_cached(
             memory,
@@ -56,6 +54,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
             seed,
             T,
             is_valid=_is_valid_run([T], y.size, with_weights=False),
+            ignore=("progress",),
             progress=progress,
         )
         identifier = run.identifier
@@ -79,6 +78,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
             seed,
             epochs,
             is_valid=_is_valid_run(epochs, y.size, with_weights=True),
+            ignore=("progress",),
             progress=progress,
         )
         identifier = _rewound(run.identifier, run.weights[T], T, epochs_param)
@@ -89,8 +89,11 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
     return identifier, error_set
 
 
-def _train_and_find_errors(identifier, X, y, fit_params, seed, T, progress=None):
-    """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets)."""
+def _train_and_find_errors(identifier, X, y, fit_params, seed, T, source=None, progress=None):
+    """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets).
+
+    ``source`` only keys the cache (see :func:`~jtt_sklearn._cache.call_cached`).
+    """
     X = unwrapped(X)
     # Stage 1 stops early on purpose: a ConvergenceWarning is expected, not a problem.
     with stage_training(
@@ -107,7 +110,7 @@ def _train_and_find_errors(identifier, X, y, fit_params, seed, T, progress=None)
     return IdentificationRun(identifier, {T: np.flatnonzero(predicted != y).astype(np.int64)}, {})
 
 
-def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, progress=None):
+def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, source=None, progress=None):
     """One run of ``max(epochs)`` epochs; records the error set and weights after each epoch in ``epochs``.
 
     The finished net must still hold the weights of the last recording:

@@ -1,8 +1,8 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
+import os
 import time
 from numbers import Integral
-import os
 
 import numpy as np
 from sklearn.base import (
@@ -15,23 +15,39 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
     _routing_enabled,
     process_routing,
 )
+from sklearn.utils.validation import check_memory
 
 from ._base import DelegatingClassifierMixin, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
-from ._skorch import use_batch_fetching, warn_if_rows_held_out
-from ._upsampling import check_epoch_fits_in_memory, check_upsampled_fit, fit_upsampled, resolve_upsampling
+from ._skorch import (
+    find_skorch_net,
+    refuse_binary_net,
+    takes_input_unchecked,
+    use_batch_fetching,
+    warn_if_rows_held_out,
+)
+from ._upsampling import (
+    check_epoch_fits_in_memory,
+    check_upsampled_fit,
+    fit_final_model,
+    resolve_upsampling,
+)
 from .callbacks._progress import epoch_progress
 from .utils._sampling import upsampling_multiplicity
 from .utils._seeding import seed_random_states
 from .utils._validation import check_indexable_rows, check_X, encode_labels
-
 
 FINAL_STAGE = "stage 2 (final model)"
 
@@ -92,7 +108,10 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         stage-2-only settings fits each identification model once per fold,
         and a crash in stage 2 keeps stage 1's work. Set ``random_state`` for
         hits: without it a cached stage 1 is reused as is. A torch Dataset is
-        keyed by the object, not by the files it reads.
+        keyed by the object, not by the files it reads; an edit to the file
+        that defines your module class changes the key. Entries are
+        unpickled when read, so use only a cache directory you trust, as
+        with any :class:`joblib.Memory`.
     T_grid : list of int or None, default=None
         For searches over ``T`` with a skorch net: stage 1 trains once for
         ``max(T_grid)`` epochs and records the error set and weights after
@@ -233,33 +252,23 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         """
         base, epochs_param, strategy = self._check_base_estimator()
         routed_params = self._route_fit_params(fit_params)
-        tags = get_tags(base).input_tags
-        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
+        check_X(X, finite=takes_input_unchecked(base))  # what JTT needs; the base validates the rest
         y, classes = encode_labels(X, y)
         if strategy == "index":
             check_indexable_rows(X)
         identify_seed, final_seed, shuffle_seed = self._stage_seeds()
-        identifier = self._stage_estimator(
-            base, identify_seed, self.identifier_params, epochs_param, T=self.T
-        )
+        identifier = self._stage_estimator(base, identify_seed, self.identifier_params, epochs_param, self.T)
         T_grid = None if self.T_grid is None else check_T_grid(identifier, self.T, self.T_grid, epochs_param)
         final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
         check_upsampled_fit(final, strategy, FINAL_STAGE)  # now, not after stage 1 has trained
+        memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = self._announce(f"stage 1/2: identification, {self._stage_1_length(epochs_param, T_grid)}")
         identifier, error_set = identify_errors(
-            identifier,
-            X,
-            y,
-            T=self.T,
-            T_grid=T_grid,
-            epochs_param=epochs_param,
-            fit_params=routed_params,
-            seed=identify_seed,
-            memory=self.memory,
-            progress=epoch_progress(self.verbose, "stage 1/2"),
-        )
+            identifier, X, y, T=self.T, T_grid=T_grid, epochs_param=epochs_param, fit_params=routed_params,
+            seed=identify_seed, memory=memory, progress=epoch_progress(self.verbose, "stage 1/2"),
+        )  # fmt: skip
         self._log("stage 1", start, f"{error_set.size} of {y.size} rows misclassified")
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
@@ -268,18 +277,11 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         unit = "rows counted by sample_weight" if strategy == "sample_weight" else "rows per epoch"
         start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
         multiplicity = upsampling_multiplicity(y.size, error_set, self.lambda_up)
-        final = fit_upsampled(
-            final,
-            X,
-            y,
-            multiplicity,
-            strategy=strategy,
-            fit_params=routed_params,
-            seed=final_seed,
-            shuffle_seed=shuffle_seed,
-            stage=FINAL_STAGE,
-            callbacks=epoch_progress(self.verbose, "stage 2/2"),
-        )
+        final = fit_final_model(
+            final, X, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
+            shuffle_seed=shuffle_seed, stage=FINAL_STAGE, memory=memory,
+            progress=epoch_progress(self.verbose, "stage 2/2"),
+        )  # fmt: skip
         self._log("stage 2", start, "final model trained")
 
         # Both stages succeeded: only now is the estimator changed, so a failed fit leaves it as it was.
@@ -298,6 +300,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
                 f"base_estimator must be a classifier, got {type(base).__name__}. "
                 "Pass a scikit-learn classifier or a skorch NeuralNetClassifier."
             )
+        refuse_binary_net(base)
         warn_if_rows_held_out(base)
         epochs_param = resolve_epochs_param(base, self.epochs_param)
         if self.T is not None and epochs_param is None:
@@ -388,7 +391,9 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         base_tags = get_tags(self._base_estimator())
-        tags.input_tags.sparse = base_tags.input_tags.sparse
+        # skorch's tags say dense only, but its Dataset takes scipy sparse matrices (one row per item).
+        bare_net = find_skorch_net(self._base_estimator())[1] == ""
+        tags.input_tags.sparse = base_tags.input_tags.sparse or bare_net
         tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
         tags.input_tags.string = base_tags.input_tags.string
         tags.input_tags.categorical = base_tags.input_tags.categorical

@@ -5,7 +5,7 @@ import inspect
 
 import numpy as np
 import torch
-from skorch import NeuralNet
+from skorch import NeuralNet, NeuralNetBinaryClassifier
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
@@ -34,6 +34,38 @@ def find_skorch_net(estimator):
         if net is not None:
             return net, f"{name}__{prefix}"
     return None, None
+
+
+def takes_input_unchecked(estimator):
+    """Is ``estimator`` a bare skorch net, which hands X to torch without checking it?
+
+    A Pipeline's earlier steps see X first (and may impute it), so X given to
+    a Pipeline is theirs to validate.
+    """
+    net, prefix = find_skorch_net(estimator)
+    return net is not None and prefix == ""
+
+
+def refuse_binary_net(estimator):
+    """skorch's NeuralNetBinaryClassifier takes float targets and one logit; JTT encodes labels as classes."""
+    net, prefix = find_skorch_net(estimator)
+    if isinstance(net, NeuralNetBinaryClassifier):
+        raise ValueError(
+            "NeuralNetBinaryClassifier is not supported as base_estimator: JTT trains on class "
+            "indices 0..K-1, which its BCE loss cannot take. Use skorch's NeuralNetClassifier with "
+            "a module that returns two logits and criterion=torch.nn.CrossEntropyLoss."
+        )
+
+
+def refuse_stratified_split(estimator, owner):
+    """Raise when the net's train_split stratifies on y: an owner that trains on (label, group) pairs."""
+    net, prefix = find_skorch_net(estimator)
+    if net is not None and getattr(net.train_split, "stratified", False):
+        raise ValueError(
+            f"{owner} trains the net on (label, group) pairs, which the net's train_split "
+            f"({net.train_split!r}, skorch's stratified default) cannot split. Set "
+            f"{prefix}train_split=None, or skorch.helper.predefined_split(valid_dataset)."
+        )
 
 
 def warn_if_rows_held_out(estimator):

@@ -1,13 +1,16 @@
 """What every JTT stage wraps its training in: seeds, JTT's temporary callbacks, Ctrl-C and clear errors."""
 
 import contextlib
+import os
+import shutil
 import signal
+import tempfile
 import threading
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, Checkpoint
 
 from ._skorch import find_skorch_net
 from .utils._seeding import seeded_torch
@@ -23,7 +26,8 @@ def stage_training(estimator, X, *, n_classes, stage, seed, callbacks=None, quie
 
     Inside the block torch is seeded with ``seed`` (in a forked RNG; ``None``
     leaves it alone), the net carries JTT's callbacks (the output-width
-    check, plus ``callbacks``) and a Ctrl-C ends the fit with
+    check, plus ``callbacks``), its ``load_best`` checkpoints write to a
+    directory of this fit's own, and a Ctrl-C ends the fit with
     ``KeyboardInterrupt``; torch's float64/float32 error becomes advice.
     Warnings of category ``quiet`` are silenced. When the block succeeds, a
     diverged training loss raises.
@@ -33,6 +37,7 @@ def stage_training(estimator, X, *, n_classes, stage, seed, callbacks=None, quie
         seeded_torch(seed),
         ignored_in_main_thread(quiet) if quiet else contextlib.nullcontext(),
         temporary_callbacks(estimator, **callbacks),
+        private_checkpoint_dirs(estimator),
         reraise_interrupt(stage),
         dtype_errors_explained(X, stage),
     ):
@@ -65,6 +70,35 @@ def temporary_callbacks(estimator, **callbacks):
             net.callbacks_ = [
                 (name, cb) for name, cb in net.callbacks_ if not name.startswith(CALLBACK_PREFIX)
             ]
+
+
+@contextlib.contextmanager
+def private_checkpoint_dirs(estimator):
+    """Give each ``Checkpoint(load_best=True)`` of the net a fresh directory inside its own, for this fit.
+
+    The candidates of a parallel search are clones that share the user's
+    ``dirname``: each would load the best epoch another one saved. With
+    ``load_best=True`` the files serve only this fit, which loads them when
+    training ends, so the directory is removed afterwards and ``dirname`` is
+    the user's again.
+    """
+    net, _ = find_skorch_net(estimator)
+    callbacks = [] if net is None or net.callbacks in (None, "disable") else net.callbacks
+    moved = []
+    try:
+        for entry in callbacks:
+            callback = entry[1] if isinstance(entry, tuple) else entry
+            if isinstance(callback, Checkpoint) and callback.load_best and callback.dirname is not None:
+                parent = os.fspath(callback.dirname) or None
+                if parent:
+                    os.makedirs(parent, exist_ok=True)
+                moved.append((callback, callback.dirname, tempfile.mkdtemp(prefix="jtt-fit-", dir=parent)))
+                callback.dirname = moved[-1][2]
+        yield
+    finally:
+        for callback, dirname, private in moved:
+            callback.dirname = dirname
+            shutil.rmtree(private, ignore_errors=True)
 
 
 class OutputWidthCheck(Callback):

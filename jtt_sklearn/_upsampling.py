@@ -7,7 +7,8 @@ Three strategies, in order of preference:
   batches are drawn from the repeated, reshuffled indices each epoch.
 - ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` (or a
   Pipeline whose final step does) get the integer multiplicities as weights
-  (times any user weights).
+  (times any user weights), unless settings that count rows (``min_samples_leaf``,
+  ``bootstrap``, ...) make a weight differ from copies.
 - ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
 """
 
@@ -17,12 +18,38 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 
+from ._cache import ShortRepr, call_cached, unwrapped
 from ._skorch import check_iterator_train, check_net_params, find_skorch_net
 from ._training import stage_training
 from .utils._sampling import UpsamplingDataLoader
 from .utils._validation import check_indexable_rows
+from .utils._warnings import warn_user
 
 STRATEGIES = ("sampler", "sample_weight", "index")
+
+# Settings under which an integer sample weight is not the same as that many copies of the row:
+# they count rows (leaf and split sizes, bootstrap and subsample draws), not weights. Each maps to
+# the values that keep weights and copies equal.
+_COUNT_BASED_PARAMS = {
+    "min_samples_leaf": {1},
+    "min_samples_split": {2},
+    "bootstrap": {False},
+    "max_samples": {None},
+    "subsample": {1.0},
+}
+
+
+def weights_differ_from_copies(estimator):
+    """The parameters under which a weight of k is not k copies of a row, as ``{name: value}``."""
+    found = {}
+    for key, value in estimator.get_params(deep=True).items():
+        name = key.rsplit("__", 1)[-1]
+        equal = _COUNT_BASED_PARAMS.get(name)
+        if equal is not None and not any(
+            value is v or (type(value) is type(v) and value == v) for v in equal
+        ):
+            found[key] = value
+    return found
 
 
 def resolve_upsampling(estimator, upsampling="auto"):
@@ -30,11 +57,23 @@ def resolve_upsampling(estimator, upsampling="auto"):
     net, _ = find_skorch_net(estimator)
     supports = {
         "sampler": net is not None,
+        # Only where a weight of k counts a row k times, as JTT promises.
         "sample_weight": sample_weight_param(estimator) is not None,
         "index": True,
     }
     if upsampling == "auto":
+        if supports["sample_weight"] and not supports["sampler"] and weights_differ_from_copies(estimator):
+            return "index"
         return next(name for name in STRATEGIES if supports[name])
+    if upsampling == "sample_weight" and supports["sample_weight"]:
+        differ = weights_differ_from_copies(estimator)
+        if differ:
+            warn_user(
+                f"upsampling='sample_weight' with {differ}: these settings count rows, not weights, so "
+                "an error row weighted lambda_up is not the same as lambda_up copies of it. "
+                "upsampling='auto' or 'index' fits on copies.",
+                UserWarning,
+            )
     if not supports[upsampling]:
         reason = {
             "sampler": "it is not a skorch net nor a Pipeline ending in one",
@@ -70,14 +109,34 @@ def check_upsampled_fit(estimator, strategy, stage):
     check_net_params(estimator, sampler=strategy == "sampler", stage=stage)
 
 
+def fit_final_model(
+    final, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, memory, progress
+):
+    """Stage 2 through ``memory``: a refit of a candidate a search already trained is loaded, not trained.
+
+    The key is everything that determines the fit: the seeded estimator, the
+    data, the multiplicities (the error set and ``lambda_up``), the strategy,
+    the fit parameters and the seeds.
+    """
+    return call_cached(
+        memory, fit_upsampled, final, ShortRepr(X), y, multiplicity,
+        is_valid=lambda fitted: type(fitted) is type(final), ignore=("callbacks",),
+        strategy=strategy, fit_params=fit_params, seed=seed, shuffle_seed=shuffle_seed, stage=stage,
+        callbacks=progress,
+    )  # fmt: skip
+
+
 def fit_upsampled(
-    estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, callbacks=None
+    estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, callbacks=None,
+    source=None,
 ):
     """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times; return it.
 
     JTT's stage 2 and the group-balanced baseline train this way. ``seed``
     seeds torch (in a forked RNG); ``shuffle_seed`` orders the upsampled rows.
+    ``source`` only keys a cache (see :func:`~jtt_sklearn._cache.call_cached`).
     """
+    X = unwrapped(X)
     with stage_training(
         estimator, X, n_classes=np.unique(y).size, stage=stage, seed=seed, callbacks=callbacks
     ):

@@ -2,6 +2,7 @@
 
 __all__ = [
     "EmptyErrorSetWarning",
+    "MisalignedGroupLabelsError",
     "MissingGroupLabelsError",
     "UnknownGroupLabelsError",
     "WeakIdentifierWarning",
@@ -14,6 +15,16 @@ class EmptyErrorSetWarning(UserWarning):
     The final model is then plain ERM. Shorten ``T``, lower the learning rate
     or regularise the identification model more so that it underfits the
     minority groups, which is what JTT relies on.
+    """
+
+
+class MisalignedGroupLabelsError(BaseException):
+    """A search was given ``group_labels`` whose length differs from the number of rows of X.
+
+    scikit-learn then passes them to every fold's scorer unindexed, and when
+    their length happens to equal a fold's size the fold is scored with the
+    wrong groups. Like :class:`MissingGroupLabelsError` it derives from
+    :class:`BaseException`, so that the search stops instead of scoring.
     """
 
 

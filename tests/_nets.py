@@ -2,9 +2,9 @@
 
 import numpy as np
 import torch
+from sklearn.datasets import make_classification
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
-from sklearn.datasets import make_classification
 from torch import nn
 
 

@@ -21,7 +21,6 @@ from jtt_sklearn.recipes import LinearSchedule
 from ._fixtures import ScriptedClassifier, noisy_threshold_data, row_id_data
 from ._nets import make_net, skorch_data
 
-
 # --- The error set --------------------------------------------------------------------------------
 
 
@@ -93,9 +92,8 @@ def test_error_set_covering_every_row_works():
 def test_an_identifier_worse_than_the_majority_class_warns():
     from sklearn.svm import SVC
 
-    from jtt_sklearn.exceptions import WeakIdentifierWarning
-
     from jtt_sklearn.datasets import load_colored_digits
+    from jtt_sklearn.exceptions import WeakIdentifierWarning
 
     X, y, _ = load_colored_digits(random_state=0).train
     # For SVC, max_iter counts solver iterations: one is no identification model at all.

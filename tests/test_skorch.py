@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from skorch.dataset import Dataset
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, default_collate
 
 from jtt_sklearn import JTTClassifier
@@ -216,3 +218,37 @@ def test_a_dataset_set_for_one_stage_keeps_its_own_collation(data):
     assert clf.identifier_.dataset is SkorchDatasetWithBatchFetch
     plain = JTTClassifier(_net(dataset=PerRowDataset), T=1, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+def _linear_skorch_net(**params):
+    return NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=4,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+        **params,
+    )
+
+
+def test_nan_that_would_reach_a_bare_net_is_refused_with_the_imputer_advice():
+    X, y = _noisy_rows()
+    X[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity.*SimpleImputer"):
+        JTTClassifier(_linear_skorch_net(), T=1).fit(X, y)
+
+
+def test_a_binary_skorch_net_is_refused_by_name_with_the_alternative():
+    X, y = _noisy_rows()
+    net = NeuralNetBinaryClassifier(torch.nn.Linear, module__in_features=4, module__out_features=1, verbose=0)
+    with pytest.raises(ValueError, match="NeuralNetBinaryClassifier.*NeuralNetClassifier"):
+        JTTClassifier(net, T=1).fit(X, y)

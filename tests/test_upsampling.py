@@ -9,14 +9,22 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier
 
 from jtt_sklearn import JTTClassifier
 
-from ._fixtures import ScriptedClassifier, ScriptedNoWeights, float32_classification, row_id_data
+from ._fixtures import (
+    ScriptedClassifier,
+    ScriptedNoWeights,
+    float32_classification,
+    row_id_data,
+)
 from ._nets import RecordingMLP, make_net, skorch_data
 
 
@@ -105,7 +113,6 @@ class _BatchNormNet(torch.nn.Module):
 def test_one_row_last_batch_in_stage_two_and_the_documented_drop_last_fix():
     """Stage 2's epoch has n + (lambda_up - 1)|E| rows: for some lambda_up the last batch has one
     row, which BatchNorm cannot train on. docs/troubleshooting.md advises drop_last."""
-    from skorch import NeuralNetClassifier
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(64, 4)).astype(np.float32)
@@ -154,3 +161,30 @@ def test_a_huge_lambda_up_with_sample_weight_is_fine(data):
     X, y = data
     clf = JTTClassifier(LogisticRegression(), T=1, lambda_up=10**9, random_state=0).fit(X, y)
     assert clf.sample_multiplicity_.max() == 10**9
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+def test_auto_fits_on_copies_where_a_weight_is_not_a_copy():
+    X, y = _noisy_rows(200)
+    tree = DecisionTreeClassifier(min_samples_leaf=5, random_state=0)
+    auto = JTTClassifier(tree, T=None, lambda_up=7, random_state=0)
+    # T=None: a deep tree fits every row; use an identification model that errs, via epochs_param.
+    auto = JTTClassifier(tree, T=2, lambda_up=7, epochs_param="max_depth", random_state=0).fit(X, y)
+    index = JTTClassifier(
+        tree, T=2, lambda_up=7, epochs_param="max_depth", upsampling="index", random_state=0
+    ).fit(X, y)
+    assert auto.upsampling_ == "index" and auto.error_set_.size > 0
+    np.testing.assert_array_equal(auto.predict_proba(X), index.predict_proba(X))
+
+
+def test_weights_requested_where_they_are_not_copies_warn():
+    X, y = _noisy_rows(200)
+    tree = DecisionTreeClassifier(min_samples_leaf=5, random_state=0)
+    with pytest.warns(UserWarning, match="min_samples_leaf.*not the same as lambda_up copies"):
+        JTTClassifier(tree, T=2, epochs_param="max_depth", upsampling="sample_weight").fit(X, y)

@@ -3,10 +3,12 @@
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
 from .._base import DelegatingClassifierMixin
+from .._skorch import takes_input_unchecked
+from ..metrics._group_metrics import _check_group_labels
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 from ..utils._validation import check_X, encode_labels, n_rows
 
@@ -61,15 +63,15 @@ class GroupOracleMixin(DelegatingClassifierMixin):
 
     def _check_fit_inputs(self, X, y, group_labels):
         """Validate X, y and the training groups. Returns (encoded y, classes, group ids)."""
-        tags = get_tags(self.base_estimator).input_tags
-        check_X(X, allow_nan=tags.allow_nan, accept_sparse=tags.sparse)
+        check_X(X, finite=takes_input_unchecked(self.base_estimator))
         y, classes = encode_labels(X, y)
         if group_labels is None:
             raise ValueError(
                 f"{type(self).__name__} is an oracle baseline: it needs group_labels for every "
                 "training row. JTTClassifier is the method that does without them."
             )
-        groups = np.asarray(group_labels).reshape(-1)
+        # The metrics' checks: NaN is refused and float ids such as -1.0 (pandas) are read as ints.
+        groups = _check_group_labels(group_labels)
         if groups.shape[0] != n_rows(X):
             raise ValueError(
                 f"group_labels has {groups.shape[0]} rows but X has {n_rows(X)}; pass one group "

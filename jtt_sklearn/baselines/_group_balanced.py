@@ -80,7 +80,14 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         if seed is not None:
             seed_random_states(estimator, np.random.RandomState(seed))
         estimator = fit_upsampled(
-            estimator, X, y, multiplicity, strategy=resolve_upsampling(estimator, self.upsampling),
-            fit_params={}, seed=seed, shuffle_seed=seed, stage="the group-balanced model",
+            estimator,
+            X,
+            y,
+            multiplicity,
+            strategy=resolve_upsampling(estimator, self.upsampling),
+            fit_params={},
+            seed=seed,
+            shuffle_seed=seed,
+            stage="the group-balanced model",
         )
         return estimator, {"sample_multiplicity_": multiplicity}

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 from numbers import Real
 
-from .._skorch import find_skorch_net
+from .._skorch import find_skorch_net, refuse_stratified_split
 from .._training import check_training_loss, reraise_interrupt
 from ..utils._seeding import seeded_torch
 from ._base import GroupOracleMixin
@@ -108,6 +108,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{type(self.base_estimator).__name__}. For scikit-learn estimators use "
                 "GroupBalancedClassifier."
             )
+        refuse_stratified_split(self.base_estimator, "GroupDROClassifier")
         estimator = clone(self.base_estimator).set_params(
             **{
                 f"{prefix}criterion": GroupDROLoss,

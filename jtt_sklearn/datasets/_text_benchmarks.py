@@ -17,6 +17,24 @@ _NEGATION_RE = re.compile(r"\b(?:" + "|".join(NEGATION_WORDS) + r")\b", re.IGNOR
 
 _MNLI_LABELS = ("contradiction", "entailment", "neutral")
 
+
+def _mnli_labels(values, path):
+    """gold_label as 0/1/2, written as names or as integers; any other cell is named with its row."""
+    by_name = {name: i for i, name in enumerate(_MNLI_LABELS)} | {str(i): i for i in range(3)}
+    labels = []
+    for row, value in enumerate(values, 1):
+        text = str(value).strip().lower()
+        text = text[:-2] if text.endswith(".0") else text
+        if text not in by_name:
+            raise ValueError(
+                f"{path}: column 'gold_label', data row {row} (below the header) holds {value!r}; "
+                f"allowed values are {', '.join(_MNLI_LABELS)} or 0, 1, 2. MultiNLI marks pairs "
+                "without a consensus label with '-': drop those rows."
+            )
+        labels.append(by_name[text])
+    return np.array(labels, dtype=np.int64)
+
+
 _MULTINLI_SOURCE = (
     "jtt-sklearn does not download MultiNLI. Build the CSV from the MultiNLI "
     "release (https://cims.nyu.edu/~sbowman/multinli/) with columns sentence1 "
@@ -118,11 +136,7 @@ def load_multinli(root, *, filename="multinli.csv"):
         _MULTINLI_SOURCE,
         optional=("sentence2_has_negation",),
     )
-    labels = [v.strip().lower() for v in table["gold_label"]]
-    if set(labels) <= set(_MNLI_LABELS):
-        y = np.array([_MNLI_LABELS.index(v) for v in labels], dtype=np.int64)
-    else:
-        y = _int_column(table["gold_label"], path, "gold_label", allowed={0, 1, 2})
+    y = _mnli_labels(table["gold_label"], path)
     if "sentence2_has_negation" in table:
         attribute = _int_column(
             table["sentence2_has_negation"], path, "sentence2_has_negation", allowed={0, 1}

@@ -1,6 +1,6 @@
 """Waterbirds and CelebA read from folders the user already has, images loaded lazily."""
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import torch
@@ -82,8 +82,41 @@ class ImageFolderDataset(Dataset):
         image = _pil_to_tensor(image) if self.transform is None else self.transform(image)
         return image, self.targets[index]
 
+    def __getitems__(self, indices):
+        # torch's DataLoader asks for a whole batch here; torch's collate would fail on mixed sizes.
+        items = [self[i] for i in indices]
+        sizes = {tuple(image.shape) for image, _ in items if isinstance(image, torch.Tensor)}
+        if self.transform is None and len(sizes) > 1:
+            shown = " and ".join("x".join(map(str, size[1:])) for size in sorted(sizes)[:2])
+            raise ValueError(
+                f"Images of different sizes ({shown}, height x width) cannot share a batch, and "
+                "this dataset has no transform to resize them. Pass a resizing transform, e.g. "
+                "transform=torchvision.transforms.Compose([Resize((224, 224)), ToTensor()])."
+            )
+        return items
+
     def __repr__(self):
         return f"{type(self).__name__}(n_samples={len(self)})"
+
+
+def _check_relative_names(names, path, column):
+    """Image names must stay inside the dataset folder and name each image once."""
+    for row, name in enumerate(names, 1):
+        parts = PurePath(name).parts
+        if PurePath(name).is_absolute() or ".." in parts:
+            raise ValueError(
+                f"{path}: column {column!r}, data row {row} names {name!r}, outside the dataset "
+                "folder. Image names must be relative paths inside it (no '..', not absolute)."
+            )
+    seen = {}
+    for row, name in enumerate(names, 1):
+        if name in seen:
+            raise ValueError(
+                f"{path}: column {column!r} names {name!r} in data rows {seen[name]} and {row}; each "
+                "image must appear once (a row in two splits would leak between them). Remove the "
+                "duplicate rows."
+            )
+        seen[name] = row
 
 
 def _check_images(paths, hint):
@@ -166,6 +199,7 @@ def load_waterbirds(root, *, transform=None, train_transform=None, check_files=T
     y = _int_column(meta["y"], meta_path, "y", allowed={0, 1})
     place = _int_column(meta["place"], meta_path, "place", allowed={0, 1})
     split = _split_codes(meta["split"], meta_path, "split")
+    _check_relative_names(meta["img_filename"], meta_path, "img_filename")
     paths = [root / name for name in meta["img_filename"]]
     if check_files:
         _check_images(paths, _WATERBIRDS_SOURCE)

@@ -16,8 +16,11 @@ from sklearn.metrics._scorer import _Scorer
 from sklearn.utils._metadata_requests import MethodMetadataRequest
 from sklearn.utils.metadata_routing import UNCHANGED
 
-from ..exceptions import MissingGroupLabelsError, UnknownGroupLabelsError
+import numpy as np
+
+from ..exceptions import MisalignedGroupLabelsError, MissingGroupLabelsError, UnknownGroupLabelsError
 from ..utils._groups import unknown_group_mask
+from ..utils._warnings import warn_user
 from ._group_metrics import (
     _check_group_labels,
     _check_no_unknown,
@@ -60,7 +63,62 @@ class _RequireGroupLabels(MethodMetadataRequest):
         name = alias if isinstance(alias, str) else "group_labels"
         if isinstance(params, Mapping) and params.get(name) is None:
             raise MissingGroupLabelsError(_missing_group_labels_message(self.owner, name))
-        return super()._route_params(*args, **kwargs)
+        routed = super()._route_params(*args, **kwargs)
+        caller = kwargs.get("caller", args[2] if len(args) > 2 else None)
+        if caller == "fit" and routed.get("group_labels") is not None:
+            # A search or cross_validate: it indexes these by fold only if they have one value per row.
+            routed["group_labels"] = np.asarray(routed["group_labels"]).view(_RoutedGroupLabels)
+            _warn_if_refit_on_validation_rows(routed["group_labels"])
+        return routed
+
+
+def _warn_if_refit_on_validation_rows(group_labels):
+    """A search with refit=True on the protocol's rows would train its final model on the validation rows.
+
+    scikit-learn names the routing parent by its class name only, so the search is found on the stack.
+    """
+    try:
+        groups = _check_group_labels(np.asarray(group_labels))
+    except ValueError:
+        return
+    if not unknown_group_mask(groups).any():
+        return  # not the protocol's rows: every row has a group
+    search = _calling_search()
+    if search is not None and search.refit:
+        warn_user(
+            f"{type(search).__name__}(refit=True) on make_validation_protocol's rows refits the "
+            "chosen model on every row it was given, the group-labelled validation rows included, "
+            "which JTT keeps for selection only. Pass refit=False and refit the choice on the "
+            "training rows with jtt_sklearn.model_selection.refit_on_train(search, X_train, "
+            "y_train), or use tune_on_validation, which does both.",
+            UserWarning,
+        )
+
+
+def _calling_search():
+    from sklearn.model_selection._search import BaseSearchCV
+
+    frame = inspect.currentframe()
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, BaseSearchCV):
+            return owner
+        frame = frame.f_back
+    return None
+
+
+class _RoutedGroupLabels(np.ndarray):
+    """``group_labels`` as a search received them, before it indexed them by fold.
+
+    Indexing gives a plain array, so a scorer that still gets this type got
+    labels that the search passed on unindexed: their length was not X's.
+    """
+
+    def __getitem__(self, key):
+        return np.asarray(self)[key]
+
+    def take(self, *args, **kwargs):
+        return np.asarray(self).take(*args, **kwargs)
 
 
 class _GroupScorer(_Scorer):
@@ -116,6 +174,13 @@ class _GroupScorer(_Scorer):
                     f"off now. Switch it on before the search with:\n    {_ROUTING_ON}"
                 )
             raise MissingGroupLabelsError(_missing_group_labels_message(self, "group_labels"))
+        if isinstance(kwargs["group_labels"], _RoutedGroupLabels):
+            raise MisalignedGroupLabelsError(
+                f"{self!r} got the search's group_labels unindexed: they have "
+                f"{len(kwargs['group_labels'])} values but the search's X has another number of rows, "
+                "so scikit-learn passed them whole to every fold. Pass one group label per row of X "
+                "(make_validation_protocol gives the training rows -1)."
+            )
         _refuse_unknown_groups(self, kwargs["group_labels"])
         return super()._score(method_caller, estimator, X, y_true, **kwargs)
 

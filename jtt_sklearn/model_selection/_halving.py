@@ -1,6 +1,11 @@
 """Successive halving over the final model's training length, with stage 1 left at T."""
 
+from math import floor, log
+
 from sklearn.base import clone
+from sklearn.model_selection import ParameterGrid
+
+from ..utils._warnings import warn_user
 
 from .._base import resolve_epochs_param
 
@@ -14,8 +19,11 @@ def halving_setup(estimator, param_grid, *, factor=3, min_resources="auto"):
     its length, so ``memory`` (and ``T_grid``) serve every round from one
     stage-1 run. A length set in ``final_params`` is moved onto the base
     estimator, where the resource can vary it; ``max_resources`` is that
-    length. ``min_resources="auto"`` is ``max_resources // factor**2`` (at
-    least 1), so that the search runs three rounds.
+    length. ``min_resources="auto"`` makes the last round train at that
+    length: ``max_resources // factor**k`` for the largest ``k`` (below the
+    rounds the candidates need) that divides it, e.g. 3, 9, 27 epochs for a
+    27-epoch net and factor 3, but 8, 24 for 24 epochs. A length no power of
+    ``factor`` divides gets one round at full length and a warning.
 
     Returns
     -------
@@ -46,7 +54,7 @@ def halving_setup(estimator, param_grid, *, factor=3, min_resources="auto"):
         estimator.set_params(**{f"base_estimator__{name}": final_params[name]})
     max_resources = estimator.get_params()[f"base_estimator__{name}"]
     if min_resources == "auto":
-        min_resources = max(1, max_resources // factor**2)
+        min_resources = _min_resources_ending_at(max_resources, factor, len(ParameterGrid(param_grid)))
     return estimator, {
         "resource": f"base_estimator__{name}",
         "max_resources": max_resources,
@@ -65,3 +73,20 @@ def _refuse_T_none(estimator, param_grid):
             "search='halving' varies the base estimator's training length, which T=None would pass on "
             "to stage 1 as well: every round would train a new identification model. Give T a value."
         )
+
+
+def _min_resources_ending_at(max_resources, factor, n_candidates):
+    """The smallest first round whose geometric schedule of rounds ends exactly at ``max_resources``."""
+    rounds = 1 + floor(log(max(n_candidates, 1), factor))  # HalvingGridSearchCV's rounds for these candidates
+    k = rounds - 1
+    while k > 0 and max_resources % factor**k:
+        k -= 1
+    if k == 0 and rounds > 1:
+        warn_user(
+            f"No power of factor={factor} divides the final model's length {max_resources}, so successive "
+            "halving cannot end at that length in fewer rounds of full length: every round trains the full "
+            f"length. Choose a length divisible by {factor} (e.g. {factor ** (rounds - 1)} or a multiple), "
+            "or another factor.",
+            UserWarning,
+        )
+    return max_resources // factor**k

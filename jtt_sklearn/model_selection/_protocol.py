@@ -36,6 +36,12 @@ class ValidationProtocol(NamedTuple):
     cv: PredefinedSplit
 
 
+def _is_torch_dataset(data):
+    from torch.utils.data import Dataset
+
+    return isinstance(data, Dataset)
+
+
 def _is_pandas(data):
     return type(data).__module__.split(".")[0] == "pandas"
 
@@ -49,6 +55,19 @@ def _n_rows(data, name):
         raise TypeError(
             f"{name} must be an array, a sparse matrix or a pandas object; got {type(data).__name__}."
         ) from None
+
+
+def _check_row_indexable(train, val, name):
+    """A search indexes X by row: refuse what cannot be, before its rows are counted."""
+    for part in (train, val):
+        if isinstance(part, dict) or _is_torch_dataset(part):
+            raise TypeError(
+                f"{name}_train and {name}_val are {type(part).__name__}s, but a scikit-learn search "
+                "indexes X by row, which a dict of arrays or a torch Dataset cannot be (JTTClassifier.fit "
+                "itself takes both). Search on arrays (for images or texts, precomputed features or a "
+                "list of texts), or fit one JTTClassifier per candidate on the Dataset and compare "
+                "jtt_sklearn.metrics.worst_group_accuracy on the validation rows."
+            )
 
 
 def _concat_rows(train, val, name):
@@ -153,6 +172,7 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
     >>> [(train.tolist(), test.tolist()) for train, test in cv.split()]
     [([0, 1, 2, 3], [4, 5])]
     """
+    _check_row_indexable(X_train, X_val, "X")
     n_train = _n_rows(X_train, "X_train")
     n_val = _n_rows(X_val, "X_val")
     lengths = {
@@ -218,7 +238,9 @@ def refit_on_train(search, X_train, y_train, **fit_params):
     -------
     estimator : estimator
         A clone of ``search.estimator`` with ``search.best_params_``, fitted
-        on ``X_train, y_train``.
+        on ``X_train, y_train``. After a successive-halving search over a
+        parameter (``resource``), that parameter is set to ``max_resources_``,
+        the configured length, whatever its last round used.
 
     Examples
     --------
@@ -251,5 +273,10 @@ def refit_on_train(search, X_train, y_train, **fit_params):
             "search has no best_params_: fit it first. A multi-metric search "
             "defines best_params_ only with refit='<metric name>'."
         )
+    best_params = dict(best_params)
+    resource = getattr(search, "resource", "n_samples")
+    if resource != "n_samples" and hasattr(search, "max_resources_"):
+        # A halving search's last round may stop short of its resource's full value: refit at it.
+        best_params[resource] = search.max_resources_
     estimator = clone(search.estimator).set_params(**best_params)
     return estimator.fit(X_train, y_train, **fit_params)

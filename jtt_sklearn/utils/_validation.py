@@ -62,35 +62,50 @@ def _to_numpy(value):
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
 
 
-def check_X(X, *, allow_nan, accept_sparse, ensure_2d=False, estimator_name="JTTClassifier"):
-    """Reject empty, NaN/inf (where the base cannot take it) and complex X without converting it.
+def check_X(X, *, finite=False, ensure_2d=False, estimator_name="JTTClassifier"):
+    """Check what JTT needs of X: rows to count and index. The base estimator validates the rest.
 
-    ``ensure_2d`` is set at predict time when fit saw 2-d data, so that 1-d X
-    gets scikit-learn's "Reshape your data" advice.
+    Rejects empty and complex X without converting it; NaN, infinity and
+    sparse matrices are the base estimator's to accept or refuse (a Pipeline
+    may impute them). ``finite`` refuses NaN and infinity too, for a base
+    that never checks its input (a bare skorch net). ``ensure_2d`` is set at
+    predict time when fit saw 2-d data, so that 1-d X gets scikit-learn's
+    "Reshape your data" advice.
     """
     if not is_array_data(X):
         return
+    if finite:
+        check_finite(X)
     if _is_tensor(X):
-        return _check_tensor(X, allow_nan=allow_nan, ensure_2d=ensure_2d)
-    try:
-        check_array(
-            X,
-            accept_sparse=accept_sparse,
-            dtype=None,
-            ensure_2d=ensure_2d,
-            allow_nd=True,
-            ensure_all_finite="allow-nan" if allow_nan else True,
-            ensure_min_features=1 if getattr(X, "ndim", 2) >= 2 else 0,
-            estimator=estimator_name,
-        )
-    except ValueError as error:
-        if "NaN" not in str(error) and "infinity" not in str(error):
-            raise
+        return _check_tensor(X, ensure_2d=ensure_2d)
+    check_array(
+        X,
+        accept_sparse=True,
+        dtype=None,
+        ensure_2d=ensure_2d,
+        allow_nd=True,
+        ensure_all_finite=False,
+        ensure_min_features=1 if getattr(X, "ndim", 2) >= 2 else 0,
+        estimator=estimator_name,
+    )
+
+
+def check_finite(X):
+    """Refuse NaN or infinity in dense numeric X (an array or a tensor), for bases that never check it."""
+    if _is_tensor(X):
+        import torch
+
+        finite = not X.is_floating_point() or bool(torch.isfinite(X).all())
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "fc":
+        finite = bool(np.isfinite(X).all())
+    else:
+        return
+    if not finite:
         raise ValueError(
-            f"{error} The base estimator does not accept missing or infinite values: impute "
-            "them first (e.g. make_pipeline(SimpleImputer(), base)) or use a base that handles "
-            "NaN, such as HistGradientBoostingClassifier."
-        ) from error
+            "Input X contains NaN or infinity, which the base net would pass to torch unchecked: "
+            "impute them first (e.g. make_pipeline(SimpleImputer(), net)), or use a base that "
+            "handles NaN, such as HistGradientBoostingClassifier."
+        )
 
 
 def _is_tensor(X):
@@ -99,10 +114,8 @@ def _is_tensor(X):
     return isinstance(X, torch.Tensor)
 
 
-def _check_tensor(X, *, allow_nan, ensure_2d):
+def _check_tensor(X, *, ensure_2d):
     """check_array's checks for a torch tensor, on its own device: never a copy through numpy."""
-    import torch
-
     if X.ndim == 0 or X.shape[0] == 0:
         raise ValueError(f"Found a tensor X of shape {tuple(X.shape)}; JTTClassifier needs at least one row.")
     if ensure_2d and X.ndim == 1:
@@ -112,11 +125,6 @@ def _check_tensor(X, *, allow_nan, ensure_2d):
         )
     if X.is_complex():
         raise ValueError("Complex data not supported; pass a real-valued tensor.")
-    if not allow_nan and X.is_floating_point() and not bool(torch.isfinite(X).all()):
-        raise ValueError(
-            "Input X contains NaN or infinity. The base estimator does not accept missing or infinite "
-            "values: impute them first, or use a base that handles NaN."
-        )
 
 
 def check_targets(X, y):

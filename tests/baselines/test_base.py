@@ -1,6 +1,8 @@
 """What the oracle baselines share: they refuse missing or unknown training groups."""
 
+import numpy as np
 import pytest
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import LogisticRegression
 
 from jtt_sklearn.baselines import GroupBalancedClassifier, GroupDROClassifier
@@ -18,3 +20,19 @@ def test_oracles_refuse_missing_or_unknown_training_groups():
         GroupBalancedClassifier(LogisticRegression()).fit(X, y, group_labels=unknown)
     with pytest.raises(ValueError, match="skorch net"):
         GroupDROClassifier(LogisticRegression()).fit(X, y, group_labels=g)
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1.0], ids=["nan", "minus-one-float"])
+def test_oracles_refuse_nan_and_float_unknown_training_groups(bad):
+    X, y = _noisy_rows()
+    groups = (2 * y + (X[:, 1] > 0)).astype(np.float64)
+    groups[7] = bad
+    with pytest.raises(ValueError, match="NaN|unknown group"):
+        GroupBalancedClassifier(LogisticRegression()).fit(X, y, group_labels=groups)

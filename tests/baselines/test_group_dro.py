@@ -1,9 +1,15 @@
 """Group DRO: the loss upweights the group with the highest loss; the classifier wraps a skorch net."""
 
 import numpy as np
+import pytest
 import torch
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from skorch import NeuralNetClassifier
 
-from jtt_sklearn.baselines import GroupDROClassifier, GroupDROLoss
+from jtt_sklearn.baselines import (
+    GroupDROClassifier,
+    GroupDROLoss,
+)
 
 from .._fixtures import shortcut_data
 from .._nets import make_net
@@ -43,3 +49,17 @@ def test_group_dro_net_trains_predicts_labels_and_probabilities():
         X, labels, group_labels=g
     )
     np.testing.assert_allclose(again.predict_proba(X), proba)
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+def test_group_dro_with_skorchs_stratified_default_split_says_what_to_set():
+    X, y = _noisy_rows()
+    net = NeuralNetClassifier(torch.nn.Linear, module__in_features=4, module__out_features=2, verbose=0)
+    with pytest.raises(ValueError, match="train_split=None"):
+        GroupDROClassifier(net).fit(X, y, group_labels=2 * y + (X[:, 1] > 0))

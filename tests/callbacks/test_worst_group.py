@@ -10,7 +10,6 @@ from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LoadInitState
 from jtt_sklearn.callbacks import WorstGroupScoring
 from jtt_sklearn.metrics import group_accuracies, worst_group_accuracy
 
-
 NAME = "valid_worst_group"
 
 

@@ -11,7 +11,6 @@ from jtt_sklearn.datasets import load_adult
 
 from .._fixtures import check_layout, spurious_attribute
 
-
 _ADULT_ROW = (
     "{age}, {work}, 100000, Bachelors, 13, Never-married, Sales, Not-in-family,"
     " White, {sex}, 0, 0, 40, United-States, {income}\n"

@@ -6,7 +6,12 @@ from sklearn.linear_model import LogisticRegression
 
 from jtt_sklearn.datasets import load_colored_digits
 
-from .._fixtures import aligned_share, check_layout, per_group_accuracy, spurious_attribute
+from .._fixtures import (
+    aligned_share,
+    check_layout,
+    per_group_accuracy,
+    spurious_attribute,
+)
 
 
 def test_colored_digits_layout_and_names():

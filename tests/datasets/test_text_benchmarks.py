@@ -2,10 +2,20 @@
 
 import numpy as np
 import pytest
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 
-from jtt_sklearn.datasets import has_negation, load_civilcomments, load_multinli
+from jtt_sklearn.datasets import (
+    has_negation,
+    load_civilcomments,
+    load_multinli,
+)
 
-from .._fixtures import check_layout, spurious_attribute, write_civil, write_multinli
+from .._fixtures import (
+    check_layout,
+    spurious_attribute,
+    write_civil,
+    write_multinli,
+)
 
 
 def test_has_negation_word_list():
@@ -53,3 +63,12 @@ def test_load_civilcomments_errors(tmp_path):
     write_civil(tmp_path, toxicity_cell="")
     with pytest.raises(ValueError, match="toxicity"):
         load_civilcomments(tmp_path)
+
+
+def test_multinli_names_the_row_with_a_dash_label_and_the_allowed_values(tmp_path):
+    write_multinli(tmp_path, named=True)
+    text = (tmp_path / "multinli.csv").read_text().splitlines()
+    text[5] = text[5].replace("entailment", "-").replace("neutral", "-").replace("contradiction", "-")
+    (tmp_path / "multinli.csv").write_text("\n".join(text) + "\n")
+    with pytest.raises(ValueError, match=r"data row 5 .*'-'.*contradiction, entailment, neutral or 0, 1, 2"):
+        load_multinli(tmp_path)

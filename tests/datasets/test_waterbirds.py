@@ -3,10 +3,20 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 
-from jtt_sklearn.datasets import ImageFolderDataset, load_celeba, load_waterbirds
+from jtt_sklearn.datasets import (
+    ImageFolderDataset,
+    load_celeba,
+    load_waterbirds,
+)
 
-from .._fixtures import check_layout, write_celeba, write_waterbirds
+from .._fixtures import (
+    check_layout,
+    write_celeba,
+    write_image,
+    write_waterbirds,
+)
 
 
 def test_load_waterbirds(tmp_path):
@@ -78,3 +88,32 @@ def test_load_celeba_errors(tmp_path):
     (tmp_path / "list_eval_partition.csv").write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(ValueError, match="different images"):
         load_celeba(tmp_path)
+
+
+def test_waterbirds_images_of_different_sizes_ask_for_a_resizing_transform(tmp_path):
+    from PIL import Image
+
+    write_waterbirds(tmp_path)
+    Image.fromarray(np.zeros((9, 7, 3), dtype=np.uint8)).save(tmp_path / "000.Bird/img_0.png")
+    train = load_waterbirds(tmp_path).train.X
+    loader = torch.utils.data.DataLoader(train, batch_size=len(train))
+    with pytest.raises(ValueError, match="different sizes.*Resize"):
+        next(iter(loader))
+
+
+def test_waterbirds_refuses_image_names_outside_its_folder(tmp_path):
+    write_waterbirds(tmp_path)
+    write_image(tmp_path.parent / "outside.png", 0)
+    meta = (tmp_path / "metadata.csv").read_text().replace("000.Bird/img_0.png", "../outside.png")
+    (tmp_path / "metadata.csv").write_text(meta)
+    with pytest.raises(ValueError, match="outside the dataset folder"):
+        load_waterbirds(tmp_path)
+
+
+def test_waterbirds_refuses_an_image_listed_twice(tmp_path):
+    write_waterbirds(tmp_path)
+    lines = (tmp_path / "metadata.csv").read_text().splitlines()
+    lines.append(lines[1].replace("0,0\n", "").rsplit(",", 2)[0] + ",2,0")  # the same image in the test split
+    (tmp_path / "metadata.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="data rows 1 and 13"):
+        load_waterbirds(tmp_path)

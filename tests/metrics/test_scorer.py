@@ -15,6 +15,7 @@ from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
     HalvingGridSearchCV,
+    KFold,
     RandomizedSearchCV,
     StratifiedKFold,
     cross_validate,
@@ -22,7 +23,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from jtt_sklearn import JTTClassifier
+from jtt_sklearn import JTTClassifier, exceptions
 from jtt_sklearn.exceptions import MissingGroupLabelsError
 from jtt_sklearn.metrics import (
     UnknownGroupLabelsError,
@@ -35,7 +36,9 @@ from jtt_sklearn.metrics import (
     worst_class_accuracy,
     worst_group_accuracy,
 )
-from jtt_sklearn.model_selection import make_validation_protocol
+from jtt_sklearn.model_selection import (
+    make_validation_protocol,
+)
 
 # A plain grid over class weights: upweighting class 0 moves the threshold
 # away from the majority group's optimum toward the minority group's.
@@ -467,3 +470,27 @@ def test_the_protocol_split_still_scores_and_unknown_rows_fail_a_direct_call(rou
     named = np.where(group_labels == -1, "<unknown>", np.where(group_labels == 1, "minority", "majority"))
     with pytest.raises(UnknownGroupLabelsError, match="200 of the 300 rows"):
         make_worst_group_scorer()(model, X, y, group_labels=named)
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_group_labels_of_another_length_than_X_stop_the_search(n_jobs):
+    X, y = _noisy_rows()
+    groups = np.arange(90) % 3
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            JTTClassifier(LogisticRegression()),
+            {"lambda_up": [1, 5]},
+            cv=KFold(3),
+            scoring=make_worst_group_scorer(),
+            n_jobs=n_jobs,
+        )
+        search.fit(X, y, group_labels=groups)  # one per row: indexed by fold
+        with pytest.raises(exceptions.MisalignedGroupLabelsError, match="30 values"):
+            search.fit(X, y, group_labels=groups[:30])  # the size of a test fold

@@ -6,13 +6,18 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import HalvingGridSearchCV
 
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.metrics import make_worst_group_scorer
-from jtt_sklearn.model_selection import make_validation_protocol, refit_on_train, tune_on_validation
+from jtt_sklearn.model_selection import (
+    make_validation_protocol,
+    refit_on_train,
+    tune_on_validation,
+)
 
-from .._nets import CountEpochs, EPOCHS_TRAINED, make_net
+from .._nets import EPOCHS_TRAINED, CountEpochs, make_net
 
 
 @pytest.fixture
@@ -57,7 +62,8 @@ def test_halving_rounds_share_stage_1_and_train_it_for_T_epochs(protocol_data, t
         search = _halving(jtt, cv=cv).fit(X, y, group_labels=group_labels)
     assert search.n_iterations_ == 2  # 6 candidates at 2 epochs, then 2 at 6
     # One identification run per T (or one for all T with T_grid), whatever the round's final length.
-    assert len(list(Path(tmp_path).rglob("output.pkl"))) == (1 if T_grid else 2)
+    stage_1 = [p for p in Path(tmp_path).rglob("output.pkl") if "_identification" in str(p)]
+    assert len(stage_1) == (1 if T_grid else 2)
     assert EPOCHS_TRAINED == ([1, 2] if T_grid else [1, 1, 2])
     model = refit_on_train(search, X_train, y_train)
     assert model.final_estimator_.max_epochs == search.best_params_["base_estimator__max_epochs"]
@@ -106,3 +112,71 @@ def test_halving_refuses_what_it_cannot_vary(protocol_data):
 
     with pytest.raises(ValueError, match="no base_estimator"):
         tune_on_validation(LogisticRegression(), {"C": [1.0]}, *args, search="halving")
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+def _small_protocol():
+    X, y = _noisy_rows()
+    g = 2 * y + (X[:, 1] > 0)
+    return make_validation_protocol(X[:60], y[:60], X[60:], y[60:], g[60:]), (X[:60], y[:60])
+
+
+def test_refit_after_halving_trains_at_the_configured_length():
+    protocol, (X_train, y_train) = _small_protocol()
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = HalvingGridSearchCV(
+            JTTClassifier(LogisticRegression(max_iter=24), T=1),
+            {"lambda_up": [1, 2, 5, 10, 20, 50]},
+            resource="base_estimator__max_iter",
+            max_resources=24,
+            min_resources=2,
+            factor=3,
+            cv=protocol.cv,
+            scoring=make_worst_group_scorer(),
+            refit=False,
+            return_train_score=False,
+        )
+        search.fit(protocol.X, protocol.y, group_labels=protocol.group_labels)
+    assert max(search.n_resources_) < 24  # the rounds stop short of the configured length
+    model = refit_on_train(search, X_train, y_train)
+    assert model.base_estimator.max_iter == 24
+
+
+@pytest.mark.parametrize("length, rounds", [(27, [3, 9, 27]), (24, [8, 8, 24])])
+def test_the_last_halving_round_and_the_refit_train_at_the_configured_length(length, rounds):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 3))
+    y = ((X[:, 0] + 0.5 * rng.normal(size=150)) > 0).astype(int)
+    g = 2 * y + (X[:, 1] > 0)
+    grid = {"T": [1, 2, 5], "lambda_up": [1, 5, 20, 50]}  # 12 candidates: three rounds of factor 3
+    jtt = JTTClassifier(LogisticRegression(max_iter=length), random_state=0)
+    model, search = tune_on_validation(
+        jtt, grid, X[:100], y[:100], X[100:], y[100:], g[100:], search="halving"
+    )
+    assert search.n_resources_ == rounds
+    assert model.base_estimator.max_iter == length
+
+
+def test_a_length_no_power_of_the_factor_divides_warns():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 3))
+    y = ((X[:, 0] + 0.5 * rng.normal(size=150)) > 0).astype(int)
+    g = 2 * y + (X[:, 1] > 0)
+    jtt = JTTClassifier(LogisticRegression(max_iter=25), random_state=0)
+    with pytest.warns(UserWarning, match="No power of factor=3 divides"):
+        tune_on_validation(
+            jtt,
+            {"T": [1, 2, 5], "lambda_up": [1, 5, 20, 50]},
+            X[:100],
+            y[:100],
+            X[100:],
+            y[100:],
+            g[100:],
+            search="halving",
+        )

@@ -4,11 +4,14 @@ Only the validation rows have group labels. Also JTTClassifier under scikit-lear
 the protocol and worst-group scoring.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
+import torch
 from sklearn.base import clone
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import LogisticRegression
@@ -22,6 +25,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from torch.utils.data import TensorDataset
 
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.datasets import load_colored_digits
@@ -35,8 +39,8 @@ from jtt_sklearn.model_selection import (
     ValidationProtocol,
     make_validation_protocol,
     refit_on_train,
+    tune_on_validation,
 )
-
 
 GRID = {"class_weight": [None, {0: 3, 1: 1}, {0: 10, 1: 1}]}
 
@@ -346,3 +350,52 @@ def test_group_kfold_on_patient_ids_and_worst_group_on_group_labels(routing, dig
     ).fit(X, y, groups=patients, group_labels=groups)
     for split in range(3):
         assert not np.isnan(search.cv_results_[f"split{split}_test_score"]).any()
+
+
+def _noisy_rows(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+def _small_protocol():
+    X, y = _noisy_rows()
+    g = 2 * y + (X[:, 1] > 0)
+    return make_validation_protocol(X[:60], y[:60], X[60:], y[60:], g[60:]), (X[:60], y[:60])
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_refit_true_on_the_protocols_rows_warns_at_the_users_line(refit):
+    protocol, _ = _small_protocol()
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search = GridSearchCV(
+            JTTClassifier(LogisticRegression()),
+            {"lambda_up": [1, 5]},
+            cv=protocol.cv,
+            scoring=make_worst_group_scorer(),
+            refit=refit,
+        )
+        search.fit(protocol.X, protocol.y, group_labels=protocol.group_labels)
+    about_refit = [w for w in caught if "refit_on_train" in str(w.message)]
+    assert len(about_refit) == (1 if refit else 0)
+    assert all(w.filename == __file__ for w in about_refit)
+
+
+@pytest.mark.parametrize("kind", ["dataset", "dict"])
+def test_the_protocol_refuses_data_a_search_cannot_index_with_what_to_do(kind):
+    X, y = _noisy_rows()
+    wrap = (lambda a: TensorDataset(torch.as_tensor(a))) if kind == "dataset" else (lambda a: {"x": a})
+    with pytest.raises(TypeError, match="indexes X by row.*worst_group_accuracy"):
+        make_validation_protocol(wrap(X[:60]), y[:60], wrap(X[60:]), y[60:], y[60:] * 2)
+    with pytest.raises(TypeError, match="indexes X by row"):
+        tune_on_validation(
+            JTTClassifier(LogisticRegression()),
+            {"lambda_up": [1]},
+            wrap(X[:60]),
+            y[:60],
+            wrap(X[60:]),
+            y[60:],
+            y[60:] * 2,
+        )

@@ -4,8 +4,13 @@ import pytest
 
 from jtt_sklearn.recipes import PAPER_SETTINGS, make_paper_jtt, run_paper_setting
 
-from .._fixtures import minilm_path, write_celeba, write_civil, write_multinli, write_waterbirds
-
+from .._fixtures import (
+    minilm_path,
+    write_celeba,
+    write_civil,
+    write_multinli,
+    write_waterbirds,
+)
 
 torchvision = pytest.importorskip("torchvision")
 

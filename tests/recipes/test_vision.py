@@ -10,7 +10,6 @@ from jtt_sklearn.recipes import TorchvisionClassifier, make_vision_net
 
 from .._fixtures import write_image
 
-
 torchvision = pytest.importorskip("torchvision")
 
 

@@ -6,7 +6,12 @@ import torch
 from torch import nn
 
 from jtt_sklearn import JTTClassifier
-from jtt_sklearn.utils import AutocastModule, BatchedTensorDataset, UpsamplingDataLoader, collate_batched
+from jtt_sklearn.utils import (
+    AutocastModule,
+    BatchedTensorDataset,
+    UpsamplingDataLoader,
+    collate_batched,
+)
 
 from .._nets import make_net
 
