@@ -155,6 +155,7 @@ html_sidebars = {
         "user_guide",
         "model_selection",
         "diagnostics",
+        "persistence",
         "datasets",
         "results",
         "troubleshooting",
