@@ -9,11 +9,11 @@ saves the best epoch. Both go to the final net only, through
 ``final_params``: on the identification net they would change the error set.
 """
 
+import sys
 import tempfile
+from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -68,3 +68,14 @@ ax.set_xlabel("epoch of the final model")
 ax.set_ylabel("validation worst-group accuracy")
 ax.legend()
 fig.tight_layout()
+
+# %%
+# Run as a script (``python examples/plot_per_epoch_selection.py``), the example saves its figure as
+# ``plot_per_epoch_selection.png`` in the current directory, and opens a window where there
+# is a display; on the documentation site, sphinx-gallery shows it above instead.
+if "sphinx_gallery" not in sys.modules:
+    png = Path(Path(__file__).stem + ".png")
+    fig.savefig(png, dpi=100)
+    print(f"figure written to {png.resolve()}")
+    if matplotlib.get_backend().lower() not in {"agg", "pdf", "svg", "ps", "cairo", "template"}:
+        plt.show()
