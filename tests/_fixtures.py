@@ -180,3 +180,36 @@ def write_civil(root, toxicity_cell=None):
                 tox = toxicity_cell
             split = ("train", "val", "test")[i % 3]
             writer.writerow([i, f"comment {i}\nsecond line", tox, split, "0"] + ident)
+
+
+def noisy_rows(n=90, seed=0):
+    """Four float32 features; the label follows the first, with noise."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
+    return X, y
+
+
+def linear_skorch_net(**params):
+    """A linear skorch classifier over four features, two epochs, no internal validation split."""
+    import torch
+    from skorch import NeuralNetClassifier
+
+    defaults = dict(
+        module__in_features=4,
+        module__out_features=2,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    )
+    return NeuralNetClassifier(torch.nn.Linear, **{**defaults, **params})
+
+
+def small_protocol():
+    """make_validation_protocol over noisy_rows: 60 training rows, 30 grouped validation rows."""
+    from jtt_sklearn.model_selection import make_validation_protocol
+
+    X, y = noisy_rows()
+    g = 2 * y + (X[:, 1] > 0)
+    return make_validation_protocol(X[:60], y[:60], X[60:], y[60:], g[60:]), (X[:60], y[:60])

@@ -20,7 +20,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
 from torch.utils.data import TensorDataset
@@ -29,6 +28,8 @@ from jtt_sklearn import JTTClassifier
 
 from ._fixtures import (
     float32_classification,
+    linear_skorch_net,
+    noisy_rows,
 )
 from ._nets import make_net
 
@@ -346,16 +347,11 @@ def test_verbose_0_prints_nothing(capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
 @pytest.mark.parametrize("impute", ["pipeline", "column_transformer"])
 def test_a_pipeline_that_imputes_fits_and_predicts_data_with_nan(impute):
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     X = X.astype(np.float64)
     X[::5, 1] = np.nan
     first = (
@@ -365,22 +361,11 @@ def test_a_pipeline_that_imputes_fits_and_predicts_data_with_nan(impute):
     assert clf.predict(X).shape == (len(y),)
 
 
-def _linear_skorch_net(**params):
-    return NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=4,
-        module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=2,
-        train_split=None,
-        verbose=0,
-        **params,
-    )
 
 
 def test_sparse_csr_reaches_a_skorch_net_unchanged():
-    X, y = _noisy_rows()
-    clf = JTTClassifier(_linear_skorch_net(), T=1, lambda_up=3, random_state=0).fit(sp.csr_matrix(X), y)
-    dense = JTTClassifier(_linear_skorch_net(), T=1, lambda_up=3, random_state=0).fit(X, y)
+    X, y = noisy_rows()
+    clf = JTTClassifier(linear_skorch_net(), T=1, lambda_up=3, random_state=0).fit(sp.csr_matrix(X), y)
+    dense = JTTClassifier(linear_skorch_net(), T=1, lambda_up=3, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.error_set_, dense.error_set_)
     np.testing.assert_allclose(clf.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-5)

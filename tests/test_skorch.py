@@ -11,7 +11,7 @@ import torch
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+from skorch import NeuralNetBinaryClassifier
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, default_collate
 
@@ -19,7 +19,7 @@ from jtt_sklearn import JTTClassifier
 from jtt_sklearn._skorch import SkorchDatasetWithBatchFetch, use_batch_fetching
 from jtt_sklearn.utils import collate_batched
 
-from ._fixtures import float32_classification
+from ._fixtures import float32_classification, linear_skorch_net, noisy_rows
 from ._nets import EPOCHS_TRAINED, CountEpochs, RecordingMLP, make_net, skorch_data
 
 
@@ -220,35 +220,19 @@ def test_a_dataset_set_for_one_stage_keeps_its_own_collation(data):
     np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
-def _linear_skorch_net(**params):
-    return NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=4,
-        module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=2,
-        train_split=None,
-        verbose=0,
-        **params,
-    )
 
 
 def test_nan_that_would_reach_a_bare_net_is_refused_with_the_imputer_advice():
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     X[3, 0] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity.*SimpleImputer"):
-        JTTClassifier(_linear_skorch_net(), T=1).fit(X, y)
+        JTTClassifier(linear_skorch_net(), T=1).fit(X, y)
 
 
 def test_a_binary_skorch_net_is_refused_by_name_with_the_alternative():
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     net = NeuralNetBinaryClassifier(torch.nn.Linear, module__in_features=4, module__out_features=1, verbose=0)
     with pytest.raises(ValueError, match="NeuralNetBinaryClassifier.*NeuralNetClassifier"):
         JTTClassifier(net, T=1).fit(X, y)

@@ -23,6 +23,7 @@ from ._fixtures import (
     ScriptedClassifier,
     ScriptedNoWeights,
     float32_classification,
+    noisy_rows,
     row_id_data,
 )
 from ._nets import RecordingMLP, make_net, skorch_data
@@ -163,15 +164,10 @@ def test_a_huge_lambda_up_with_sample_weight_is_fine(data):
     assert clf.sample_multiplicity_.max() == 10**9
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
 def test_auto_fits_on_copies_where_a_weight_is_not_a_copy():
-    X, y = _noisy_rows(200)
+    X, y = noisy_rows(200)
     tree = DecisionTreeClassifier(min_samples_leaf=5, random_state=0)
     auto = JTTClassifier(tree, T=None, lambda_up=7, random_state=0)
     # T=None: a deep tree fits every row; use an identification model that errs, via epochs_param.
@@ -184,7 +180,7 @@ def test_auto_fits_on_copies_where_a_weight_is_not_a_copy():
 
 
 def test_weights_requested_where_they_are_not_copies_warn():
-    X, y = _noisy_rows(200)
+    X, y = noisy_rows(200)
     tree = DecisionTreeClassifier(min_samples_leaf=5, random_state=0)
     with pytest.warns(UserWarning, match="min_samples_leaf.*not the same as lambda_up copies"):
         JTTClassifier(tree, T=2, epochs_param="max_depth", upsampling="sample_weight").fit(X, y)

@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression
 
 from jtt_sklearn.baselines import GroupBalancedClassifier, GroupDROClassifier
 
-from .._fixtures import shortcut_data
+from .._fixtures import noisy_rows, shortcut_data
 
 
 def test_oracles_refuse_missing_or_unknown_training_groups():
@@ -22,16 +22,11 @@ def test_oracles_refuse_missing_or_unknown_training_groups():
         GroupDROClassifier(LogisticRegression()).fit(X, y, group_labels=g)
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
 @pytest.mark.parametrize("bad", [np.nan, -1.0], ids=["nan", "minus-one-float"])
 def test_oracles_refuse_nan_and_float_unknown_training_groups(bad):
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     groups = (2 * y + (X[:, 1] > 0)).astype(np.float64)
     groups[7] = bad
     with pytest.raises(ValueError, match="NaN|unknown group"):

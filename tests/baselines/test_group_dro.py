@@ -11,7 +11,7 @@ from jtt_sklearn.baselines import (
     GroupDROLoss,
 )
 
-from .._fixtures import shortcut_data
+from .._fixtures import noisy_rows, shortcut_data
 from .._nets import make_net
 
 
@@ -51,15 +51,10 @@ def test_group_dro_net_trains_predicts_labels_and_probabilities():
     np.testing.assert_allclose(again.predict_proba(X), proba)
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
 def test_group_dro_with_skorchs_stratified_default_split_says_what_to_set():
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     net = NeuralNetClassifier(torch.nn.Linear, module__in_features=4, module__out_features=2, verbose=0)
     with pytest.raises(ValueError, match="train_split=None"):
         GroupDROClassifier(net).fit(X, y, group_labels=2 * y + (X[:, 1] > 0))

@@ -40,6 +40,8 @@ from jtt_sklearn.model_selection import (
     make_validation_protocol,
 )
 
+from .._fixtures import noisy_rows
+
 # A plain grid over class weights: upweighting class 0 moves the threshold
 # away from the majority group's optimum toward the minority group's.
 GRID = {"class_weight": [None, {0: 3, 1: 1}, {0: 10, 1: 1}]}
@@ -472,16 +474,11 @@ def test_the_protocol_split_still_scores_and_unknown_rows_fail_a_direct_call(rou
         make_worst_group_scorer()(model, X, y, group_labels=named)
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_group_labels_of_another_length_than_X_stop_the_search(n_jobs):
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     groups = np.arange(90) % 3
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(

@@ -17,6 +17,7 @@ from jtt_sklearn.model_selection import (
     tune_on_validation,
 )
 
+from .._fixtures import small_protocol
 from .._nets import EPOCHS_TRAINED, CountEpochs, make_net
 
 
@@ -114,21 +115,12 @@ def test_halving_refuses_what_it_cannot_vary(protocol_data):
         tune_on_validation(LogisticRegression(), {"C": [1.0]}, *args, search="halving")
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
-def _small_protocol():
-    X, y = _noisy_rows()
-    g = 2 * y + (X[:, 1] > 0)
-    return make_validation_protocol(X[:60], y[:60], X[60:], y[60:], g[60:]), (X[:60], y[:60])
 
 
 def test_refit_after_halving_trains_at_the_configured_length():
-    protocol, (X_train, y_train) = _small_protocol()
+    protocol, (X_train, y_train) = small_protocol()
     with sklearn.config_context(enable_metadata_routing=True):
         search = HalvingGridSearchCV(
             JTTClassifier(LogisticRegression(max_iter=24), T=1),

@@ -42,6 +42,8 @@ from jtt_sklearn.model_selection import (
     tune_on_validation,
 )
 
+from .._fixtures import noisy_rows, small_protocol
+
 GRID = {"class_weight": [None, {0: 3, 1: 1}, {0: 10, 1: 1}]}
 
 
@@ -352,22 +354,13 @@ def test_group_kfold_on_patient_ids_and_worst_group_on_group_labels(routing, dig
         assert not np.isnan(search.cv_results_[f"split{split}_test_score"]).any()
 
 
-def _noisy_rows(n=90, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    y = ((X[:, 0] + 0.5 * rng.normal(size=n)) > 0).astype(np.int64)
-    return X, y
 
 
-def _small_protocol():
-    X, y = _noisy_rows()
-    g = 2 * y + (X[:, 1] > 0)
-    return make_validation_protocol(X[:60], y[:60], X[60:], y[60:], g[60:]), (X[:60], y[:60])
 
 
 @pytest.mark.parametrize("refit", [True, False])
 def test_refit_true_on_the_protocols_rows_warns_at_the_users_line(refit):
-    protocol, _ = _small_protocol()
+    protocol, _ = small_protocol()
     with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         search = GridSearchCV(
@@ -385,7 +378,7 @@ def test_refit_true_on_the_protocols_rows_warns_at_the_users_line(refit):
 
 @pytest.mark.parametrize("kind", ["dataset", "dict"])
 def test_the_protocol_refuses_data_a_search_cannot_index_with_what_to_do(kind):
-    X, y = _noisy_rows()
+    X, y = noisy_rows()
     wrap = (lambda a: TensorDataset(torch.as_tensor(a))) if kind == "dataset" else (lambda a: {"x": a})
     with pytest.raises(TypeError, match="indexes X by row.*worst_group_accuracy"):
         make_validation_protocol(wrap(X[:60]), y[:60], wrap(X[60:]), y[60:], y[60:] * 2)
