@@ -35,6 +35,7 @@ def test_every_plot_example_draws_and_saves_a_figure():
 
 def test_a_script_run_writes_the_png_where_it_runs_and_says_where(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "sphinx_gallery", raising=False)  # imported by the docs tests
     assert _run(EXAMPLES / "plot_jtt_vs_erm.py")
     png = tmp_path / "plot_jtt_vs_erm.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
