@@ -59,7 +59,6 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
         )
         identifier = run.identifier
     else:
-        epochs = T_grid
         if memory.location is None:
             warn_user(
                 "T_grid without memory trains stage 1 for max(T_grid) epochs in every fit and "
@@ -67,7 +66,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
                 "one identification run per fold.",
                 UserWarning,
             )
-        identifier.set_params(**{epochs_param: epochs[-1]})
+        identifier.set_params(**{epochs_param: T_grid[-1]})
         run = call_cached(
             memory,
             _train_for_every_T,
@@ -76,15 +75,14 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
             y,
             fit_params,
             seed,
-            epochs,
-            is_valid=_is_valid_run(epochs, y.size, with_weights=True),
+            T_grid,
+            is_valid=_is_valid_run(T_grid, y.size, with_weights=True),
             ignore=("progress",),
             progress=progress,
         )
         identifier = _rewound(run.identifier, run.weights[T], T, epochs_param)
-    error_set = np.asarray(
-        run.error_sets[T], dtype=np.int64
-    )  # a plain array, also from a memory-mapped cache
+    # A plain array, also when the cache is memory-mapped.
+    error_set = np.asarray(run.error_sets[T], dtype=np.int64)
     _warn_if_uninformative(error_set, y, identifier, T, epochs_param)
     return identifier, error_set
 
@@ -95,16 +93,7 @@ def _train_and_find_errors(identifier, X, y, fit_params, seed, T, source=None, p
     ``source`` only keys the cache (see :func:`~jtt_sklearn._cache.call_cached`).
     """
     X = unwrapped(X)
-    # Stage 1 stops early on purpose: a ConvergenceWarning is expected, not a problem.
-    with stage_training(
-        identifier,
-        X,
-        n_classes=np.unique(y).size,
-        stage=STAGE,
-        seed=seed,
-        callbacks=progress,
-        quiet=ConvergenceWarning,
-    ):
+    with _stage_1_training(identifier, X, y, seed, progress):
         identifier.fit(X, y, **fit_params)
         predicted = np.asarray(identifier.predict(X)).reshape(-1)
     return IdentificationRun(identifier, {T: np.flatnonzero(predicted != y).astype(np.int64)}, {})
@@ -120,15 +109,7 @@ def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, source=None, 
     X = unwrapped(X)
     recorder = ErrorSetRecorder(epochs=list(epochs), keep_weights=True)
     callbacks = {**(progress or {}), "error_sets": recorder}
-    with stage_training(
-        identifier,
-        X,
-        n_classes=np.unique(y).size,
-        stage=STAGE,
-        seed=seed,
-        callbacks=callbacks,
-        quiet=ConvergenceWarning,
-    ):
+    with _stage_1_training(identifier, X, y, seed, callbacks):
         identifier.fit(X, y, **fit_params)
     net = find_skorch_net(identifier)[0]
     missing = sorted(set(epochs) - set(recorder.error_sets_))
@@ -148,6 +129,19 @@ def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, source=None, 
         )
     error_sets = {epoch: np.asarray(errors, dtype=np.int64) for epoch, errors in recorder.error_sets_.items()}
     return IdentificationRun(identifier, error_sets, recorder.weights_)
+
+
+def _stage_1_training(identifier, X, y, seed, callbacks):
+    # Stage 1 stops early on purpose: a ConvergenceWarning is expected, not a problem.
+    return stage_training(
+        identifier,
+        X,
+        n_classes=np.unique(y).size,
+        stage=STAGE,
+        seed=seed,
+        callbacks=callbacks,
+        quiet=ConvergenceWarning,
+    )
 
 
 def _same_weights(net, recorded):

@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_memory
 from ._base import DelegatingClassifierMixin, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
 from ._skorch import (
+    check_net_params,
     find_skorch_net,
     refuse_binary_net,
     takes_input_unchecked,
@@ -40,7 +41,6 @@ from ._skorch import (
 )
 from ._upsampling import (
     check_epoch_fits_in_memory,
-    check_upsampled_fit,
     fit_final_model,
     resolve_upsampling,
 )
@@ -260,7 +260,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         identifier = self._stage_estimator(base, identify_seed, self.identifier_params, epochs_param, self.T)
         T_grid = None if self.T_grid is None else check_T_grid(identifier, self.T, self.T_grid, epochs_param)
         final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
-        check_upsampled_fit(final, strategy, FINAL_STAGE)  # now, not after stage 1 has trained
+        check_net_params(final, sampler=strategy == "sampler", stage=FINAL_STAGE)  # before stage 1 trains
         memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.

@@ -19,7 +19,7 @@ from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 
 from ._cache import ShortRepr, call_cached, unwrapped
-from ._skorch import check_iterator_train, check_net_params, find_skorch_net
+from ._skorch import check_iterator_train, find_skorch_net
 from ._training import stage_training
 from .utils._sampling import UpsamplingDataLoader
 from .utils._validation import check_indexable_rows
@@ -57,7 +57,6 @@ def resolve_upsampling(estimator, upsampling="auto"):
     net, _ = find_skorch_net(estimator)
     supports = {
         "sampler": net is not None,
-        # Only where a weight of k counts a row k times, as JTT promises.
         "sample_weight": sample_weight_param(estimator) is not None,
         "index": True,
     }
@@ -104,11 +103,6 @@ def sample_weight_param(estimator):
     return None
 
 
-def check_upsampled_fit(estimator, strategy, stage):
-    """Raise now for settings of the stage-2 ``estimator`` that would fail only once it trains."""
-    check_net_params(estimator, sampler=strategy == "sampler", stage=stage)
-
-
 def fit_final_model(
     final, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, memory, progress
 ):
@@ -127,7 +121,17 @@ def fit_final_model(
 
 
 def fit_upsampled(
-    estimator, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, callbacks=None,
+    estimator,
+    X,
+    y,
+    multiplicity,
+    *,
+    strategy,
+    fit_params,
+    seed,
+    shuffle_seed,
+    stage,
+    callbacks=None,
     source=None,
 ):
     """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times; return it.

@@ -25,7 +25,7 @@ import jtt_sklearn._upsampling as upsampling
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.model_selection import tune_on_validation
 
-from ._fixtures import float32_classification
+from ._fixtures import float32_classification, linear_skorch_net
 from ._nets import make_net
 
 STAGE1_FITS = []
@@ -229,17 +229,7 @@ def _cache_rows():
 
 
 def _cache_net(**params):
-    return NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=4,
-        module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.1,
-        max_epochs=4,
-        train_split=None,
-        verbose=0,
-        **params,
-    )
+    return linear_skorch_net(lr=0.1, max_epochs=4, **params)
 
 
 def _stage_2_entries(directory):

@@ -18,7 +18,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, Checkpoint
 from torch import nn
 
@@ -27,7 +26,7 @@ from jtt_sklearn.callbacks import WorstGroupScoring
 from jtt_sklearn.metrics import make_worst_group_scorer
 from jtt_sklearn.model_selection import make_validation_protocol
 
-from ._fixtures import float32_classification
+from ._fixtures import float32_classification, linear_skorch_net
 from ._nets import EPOCHS_TRAINED, CountEpochs, make_net, skorch_data
 
 
@@ -284,16 +283,7 @@ def test_load_best_checkpoints_of_parallel_candidates_do_not_mix(tmp_path):
     g = 2 * y + (X[:, 1] > 0)
     X_tr, y_tr, X_val, y_val, g_val = X[:140], y[:140], X[140:], y[140:], g[140:]
     protocol = make_validation_protocol(X_tr, y_tr, X_val, y_val, g_val)
-    net = NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=4,
-        module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.1,
-        max_epochs=6,
-        train_split=None,
-        verbose=0,
-    )
+    net = linear_skorch_net(lr=0.1, max_epochs=6)
     callbacks = [
         WorstGroupScoring(X_val, y_val, g_val, classes=[0, 1]),
         Checkpoint(monitor="valid_worst_group_best", load_best=True, dirname=str(tmp_path / "ckpt")),
@@ -327,15 +317,7 @@ def test_each_fit_saves_its_load_best_checkpoint_in_a_directory_of_its_own(tmp_p
     X = np.random.RandomState(0).normal(size=(60, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
     user_dir = str(tmp_path / "ckpt")
-    net = NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=4,
-        module__out_features=2,
-        criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=2,
-        train_split=None,
-        verbose=0,
-    )
+    net = linear_skorch_net()
     final = {
         "callbacks": [
             ("best", Checkpoint(monitor="train_loss_best", load_best=True, dirname=user_dir)),

@@ -1,12 +1,13 @@
 """Group DRO (Sagawa et al., 2020): an oracle baseline that uses the training groups."""
 
+from numbers import Real
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils._param_validation import Interval
 from torch import nn
-from numbers import Real
 
 from .._skorch import find_skorch_net, refuse_stratified_split
 from .._training import check_training_loss, reraise_interrupt

@@ -5,7 +5,13 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import DatasetSplits, GroupSplit, _assign_attribute, _check_strength, _group_ids
+from ._base import (
+    DatasetSplits,
+    GroupSplit,
+    _assign_attribute,
+    _check_strength,
+    _group_ids,
+)
 
 
 def _check_count(value, name, minimum):

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import DatasetSplits, GroupSplit, _group_ids, _int_column, _read_csv, _split_codes
+from ._base import (
+    DatasetSplits,
+    GroupSplit,
+    _group_ids,
+    _int_column,
+    _read_csv,
+    _split_codes,
+)
 
 NEGATION_WORDS = ("nobody", "no", "never", "nothing")
 """Words whose presence in the hypothesis defines MultiNLI's spurious attribute.

@@ -6,7 +6,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ._base import DatasetSplits, GroupSplit, _group_ids, _int_column, _read_csv, _split_codes
+from ._base import (
+    DatasetSplits,
+    GroupSplit,
+    _group_ids,
+    _int_column,
+    _read_csv,
+    _split_codes,
+)
 
 
 def _pil_to_tensor(image):
@@ -101,15 +108,13 @@ class ImageFolderDataset(Dataset):
 
 def _check_relative_names(names, path, column):
     """Image names must stay inside the dataset folder and name each image once."""
+    seen = {}
     for row, name in enumerate(names, 1):
-        parts = PurePath(name).parts
-        if PurePath(name).is_absolute() or ".." in parts:
+        if PurePath(name).is_absolute() or ".." in PurePath(name).parts:
             raise ValueError(
                 f"{path}: column {column!r}, data row {row} names {name!r}, outside the dataset "
                 "folder. Image names must be relative paths inside it (no '..', not absolute)."
             )
-    seen = {}
-    for row, name in enumerate(names, 1):
         if name in seen:
             raise ValueError(
                 f"{path}: column {column!r} names {name!r} in data rows {seen[name]} and {row}; each "

@@ -8,7 +8,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .._jtt import JTTClassifier
-from ..metrics._group_metrics import _check_group_labels, _check_labels, _display_names, _group_table
+from ..metrics._group_metrics import (
+    _check_group_labels,
+    _check_labels,
+    _display_names,
+    _group_table,
+)
 
 # The columns of the report, in order: the dict keys of every row.
 _COLUMNS = (

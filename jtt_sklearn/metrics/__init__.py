@@ -7,6 +7,7 @@ protocol, cannot be scored. :func:`worst_class_accuracy` and its scorer
 need no groups: the classes stand in for them.
 """
 
+from ..exceptions import UnknownGroupLabelsError
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, make_groups
 from ._group_metrics import (
     GroupAccuracy,
@@ -18,7 +19,6 @@ from ._group_metrics import (
     worst_class_accuracy,
     worst_group_accuracy,
 )
-from ..exceptions import UnknownGroupLabelsError
 from ._scorer import (
     make_group_scorer,
     make_worst_class_scorer,

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Mapping
 from copy import deepcopy
 
+import numpy as np
 from sklearn import get_config
 from sklearn.metrics import make_scorer
 
@@ -16,9 +17,11 @@ from sklearn.metrics._scorer import _Scorer
 from sklearn.utils._metadata_requests import MethodMetadataRequest
 from sklearn.utils.metadata_routing import UNCHANGED
 
-import numpy as np
-
-from ..exceptions import MisalignedGroupLabelsError, MissingGroupLabelsError, UnknownGroupLabelsError
+from ..exceptions import (
+    MisalignedGroupLabelsError,
+    MissingGroupLabelsError,
+    UnknownGroupLabelsError,
+)
 from ..utils._groups import unknown_group_mask
 from ..utils._warnings import warn_user
 from ._group_metrics import (

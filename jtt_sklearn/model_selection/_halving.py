@@ -5,9 +5,8 @@ from math import floor, log
 from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
 
-from ..utils._warnings import warn_user
-
 from .._base import resolve_epochs_param
+from ..utils._warnings import warn_user
 
 
 def halving_setup(estimator, param_grid, *, factor=3, min_resources="auto"):

@@ -8,7 +8,13 @@ from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit
 
 from ..metrics._group_metrics import _check_group_labels
-from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask, unknown_groups
+from ..utils._groups import (
+    UNKNOWN_GROUP,
+    UNKNOWN_GROUP_NAME,
+    unknown_group_mask,
+    unknown_groups,
+)
+from ..utils._validation import is_array_data
 
 
 class ValidationProtocol(NamedTuple):
@@ -36,12 +42,6 @@ class ValidationProtocol(NamedTuple):
     cv: PredefinedSplit
 
 
-def _is_torch_dataset(data):
-    from torch.utils.data import Dataset
-
-    return isinstance(data, Dataset)
-
-
 def _is_pandas(data):
     return type(data).__module__.split(".")[0] == "pandas"
 
@@ -60,7 +60,7 @@ def _n_rows(data, name):
 def _check_row_indexable(train, val, name):
     """A search indexes X by row: refuse what cannot be, before its rows are counted."""
     for part in (train, val):
-        if isinstance(part, dict) or _is_torch_dataset(part):
+        if not is_array_data(part):
             raise TypeError(
                 f"{name}_train and {name}_val are {type(part).__name__}s, but a scikit-learn search "
                 "indexes X by row, which a dict of arrays or a torch Dataset cannot be (JTTClassifier.fit "

@@ -3,9 +3,20 @@
 Nothing here downloads: pretrained weights come from files or directories you supply.
 """
 
-from ._paper import PAPER_SETTINGS, make_paper_jtt, paper_grid, report_paper_run, run_paper_setting
-from ._text import HuggingfaceSequenceClassifier, LinearSchedule, join_sentence_pairs, make_text_pipeline
+from ._paper import (
+    PAPER_SETTINGS,
+    make_paper_jtt,
+    paper_grid,
+    report_paper_run,
+    run_paper_setting,
+)
 from ._tabular import TabularMLP, make_tabular_net
+from ._text import (
+    HuggingfaceSequenceClassifier,
+    LinearSchedule,
+    join_sentence_pairs,
+    make_text_pipeline,
+)
 from ._vision import TorchvisionClassifier, make_vision_net
 
 __all__ = [

@@ -4,10 +4,10 @@ import functools
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, GradientNormClipping
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, GradientNormClipping
 from torch import nn
 
 

@@ -6,7 +6,11 @@ validation, warnings); JTT's own stages live beside the estimator.
 
 from ._fast_torch import AutocastModule, BatchedTensorDataset, collate_batched
 from ._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, make_groups
-from ._sampling import MultiplicitySampler, UpsamplingDataLoader, upsampling_multiplicity
+from ._sampling import (
+    MultiplicitySampler,
+    UpsamplingDataLoader,
+    upsampling_multiplicity,
+)
 
 __all__ = [
     "AutocastModule",

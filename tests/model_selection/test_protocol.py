@@ -170,6 +170,16 @@ def test_sparse_inputs():
     np.testing.assert_array_equal(X.toarray(), np.concatenate([X_train, X_val]))
 
 
+@pytest.mark.parametrize("fmt", ["dok", "lil", "coo"])
+def test_every_sparse_format_is_accepted(fmt):
+    # A dok_matrix is a dict subclass: the Dataset/dict refusal must not catch it.
+    X_train, y_train, X_val, y_val, groups_val = make_split(n_train=6, n_val=20)
+    X, _, _, _ = make_validation_protocol(
+        sp.csr_matrix(X_train).asformat(fmt), y_train, sp.csr_matrix(X_val).asformat(fmt), y_val, groups_val
+    )
+    np.testing.assert_array_equal(X.toarray(), np.concatenate([X_train, X_val]))
+
+
 def test_lists_are_accepted():
     X, y, group_labels, _ = make_validation_protocol([[0.0], [1.0]], [0, 1], [[2.0], [3.0]], [1, 0], [0, 1])
     np.testing.assert_array_equal(X, [[0.0], [1.0], [2.0], [3.0]])
