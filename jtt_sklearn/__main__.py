@@ -28,6 +28,17 @@ def positive_int(text):
     return value
 
 
+def seed(text):
+    """argparse type: a seed numpy accepts, 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1 (numpy's seeds), got {value}")
+    return value
+
+
 def package_version():
     """The installed distribution's version, else the package's ``__version__``."""
     from importlib.metadata import PackageNotFoundError, version
@@ -44,7 +55,8 @@ def build_parser():
     """The ``jtt-sklearn`` parser and its ``demo`` subparser (for errors found after parsing)."""
     parser = argparse.ArgumentParser(prog="jtt-sklearn", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    # Not required=True: argparse would then say only "arguments are required: command".
+    commands = parser.add_subparsers(dest="command", metavar="command")
     demo = commands.add_parser(
         "demo",
         help="ERM, JTT and Group DRO on a bundled dataset, per-group accuracy",
@@ -67,12 +79,14 @@ def build_parser():
         default=30,
         help="training epochs of each final model (>= 1; default: 30)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="seeds the data and every model")
+    demo.add_argument(
+        "--seed", type=seed, default=0, help="seeds the data and every model (0 to 2**32 - 1; default: 0)"
+    )
     demo.add_argument(
         "--plot",
         default=None,
-        help=f"PNG bar chart to write (default {DEFAULT_PLOT}, skipped with a note without "
-        "matplotlib; '' to skip)",
+        help=f"bar chart to write, as PNG unless the name ends in another format matplotlib writes "
+        f"(.pdf, .svg, ...); default {DEFAULT_PLOT}, skipped with a note without matplotlib; '' to skip",
     )
     demo.add_argument("--quiet", action="store_true", help="no per-candidate progress lines")
     return parser, demo
@@ -88,6 +102,11 @@ def run_demo(**kwargs):
 def main(argv=None):
     parser, demo = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.error(
+            "choose a command: 'jtt-sklearn demo' compares ERM, JTT and Group DRO per group "
+            "on bundled data ('jtt-sklearn demo --help' lists its options)"
+        )
     # A plot asked for by name must be written; the default one is skipped without matplotlib.
     plot_path = DEFAULT_PLOT if args.plot is None else args.plot or None
     try:

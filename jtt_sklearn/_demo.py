@@ -16,10 +16,6 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
-from ._jtt import JTTClassifier
-from .utils._seeding import seeded_torch
-from .baselines import GroupDROClassifier
-from .diagnostics import error_set_report
 from ._demo_datasets import (  # noqa: F401
     DATASETS,
     GROUP_DRO_GRID,
@@ -28,9 +24,13 @@ from ._demo_datasets import (  # noqa: F401
     DemoDataset,
     DemoSetupError,
 )
+from ._jtt import JTTClassifier
+from .baselines import GroupDROClassifier
+from .diagnostics import error_set_report
 from .metrics import group_accuracies
 from .model_selection import tune_on_validation
 from .recipes import make_tabular_net
+from .utils._seeding import seeded_torch
 
 
 def run_demo(
@@ -67,7 +67,8 @@ def run_demo(
         If True, a missing matplotlib is an error; if False, the plot is
         skipped with a note.
     verbose : bool, default=True
-        Show the search's progress (one line per candidate).
+        Show the search's progress: candidate k of N as it starts and ends,
+        and the JTT stage it is in.
     out : callable, default=print
         Where the summary and the table are written.
 
@@ -109,7 +110,10 @@ def run_demo(
     models, best_params = {"ERM": erm}, {"ERM": {}}
     # memory + T_grid: one identification run serves every T and lambda_up of the search.
     cache = tempfile.TemporaryDirectory(prefix="jtt_demo_")
-    jtt = JTTClassifier(net, memory=cache.name, T_grid=spec.jtt_grid["T"], random_state=random_state)
+    # verbose=1 names the stage a candidate is in: a slow machine is visibly working.
+    jtt = JTTClassifier(
+        net, memory=cache.name, T_grid=spec.jtt_grid["T"], random_state=random_state, verbose=int(verbose)
+    )
     searches = {
         "JTT": (jtt, spec.jtt_grid, None),
         "Group DRO": (GroupDROClassifier(net, random_state=random_state), GROUP_DRO_GRID, g_train),
@@ -177,7 +181,8 @@ def check_plot_path(path, *, require_plot=False, out=print):
     Parameters
     ----------
     path : str or None
-        The PNG to write; None skips the plot.
+        The image to write; None skips the plot. A name without a suffix
+        gets ``.png``; another suffix must be a format matplotlib writes.
     require_plot : bool, default=False
         If True, a missing matplotlib raises; if False, it prints a note
         through ``out`` and the plot is skipped.
@@ -187,12 +192,14 @@ def check_plot_path(path, *, require_plot=False, out=print):
     Returns
     -------
     path : str or None
+        The file that will be written.
 
     Raises
     ------
     DemoSetupError
-        If matplotlib is missing and ``require_plot``, or if the folder of
-        ``path`` does not exist, is not writable, or ``path`` is a folder.
+        If matplotlib is missing and ``require_plot``, if matplotlib cannot
+        write the suffix, or if the folder of ``path`` does not exist, is not
+        writable, or ``path`` is a folder.
     """
     if path is None:
         return None
@@ -206,25 +213,37 @@ def check_plot_path(path, *, require_plot=False, out=print):
             ) from None
         out(f"No plot: matplotlib is not installed; install it with {PLOT_INSTALL}.")
         return None
+    from matplotlib.backend_bases import FigureCanvasBase
+
     target = Path(path)
+    if target.is_dir():
+        raise DemoSetupError(f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png.")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if not target.suffix:  # matplotlib would add .png itself; the path said back must be the one written
+        target = target.with_name(target.name + ".png")
+    elif target.suffix[1:].lower() not in formats:
+        raise DemoSetupError(
+            f"Cannot write the plot {path}: matplotlib writes no {target.suffix!r} files. "
+            f"Give a name ending in .png, or in one of {', '.join('.' + f for f in sorted(formats))}."
+        )
     folder = target.parent
     if not folder.is_dir():
         raise DemoSetupError(
-            f"Cannot write the plot {path}: the folder {folder} does not exist. "
+            f"Cannot write the plot {target}: the folder {folder} does not exist. "
             "Create it or choose another path."
         )
-    if target.is_dir():
+    if target.is_dir():  # foo.png may be a folder too
         raise DemoSetupError(
-            f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png."
+            f"Cannot write the plot {target}: it is a folder. Give a file name ending in .png."
         )
     try:  # a real write says more than os.access (read-only mounts, ACLs); the probe is removed at once
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".jtt_demo_probe_"):
             pass
         if target.exists() and not os.access(target, os.W_OK):
-            raise PermissionError(f"{path} is read-only")
+            raise PermissionError(f"{target} is read-only")
     except OSError as exc:
-        raise DemoSetupError(f"Cannot write the plot {path} ({exc}). Choose another path.") from exc
-    return str(path)
+        raise DemoSetupError(f"Cannot write the plot {target} ({exc}). Choose another path.") from exc
+    return str(target)
 
 
 def _test_accuracies(model, X, y, groups):

@@ -196,3 +196,58 @@ def test_help_and_version_answer_without_importing_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_plot_without_a_suffix_is_written_and_named_as_png(monkeypatch, tmp_path, capsys):
+    """Before: '--plot foo' said "written to foo" while matplotlib wrote foo.png."""
+    calls = []
+    monkeypatch.setattr(cli, "run_demo", lambda **kwargs: calls.append(kwargs))
+    assert check_plot_path(str(tmp_path / "foo")) == str(tmp_path / "foo.png")
+    assert check_plot_path(str(tmp_path / "foo.PDF")) == str(tmp_path / "foo.PDF")
+    line = _demo.plot_group_accuracies(
+        {"ERM": {0: 0.5, "worst": 0.5, "average": 0.5}}, ["g0"], check_plot_path(str(tmp_path / "foo"))
+    )
+    assert line.endswith(str(tmp_path / "foo.png"))
+    assert [p.name for p in tmp_path.iterdir()] == ["foo.png"]
+
+
+def test_a_plot_format_matplotlib_cannot_write_is_a_usage_error_before_training(
+    tmp_path, monkeypatch, capsys
+):
+    """Before: '--plot out.txt' passed the check and failed with a traceback after training."""
+    _refuse_to_train(monkeypatch)
+    error = _usage_error(["demo", "--plot", str(tmp_path / "out.txt")], capsys)
+    assert "matplotlib writes no '.txt' files" in error and ".png" in error
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "zero"])
+def test_a_seed_numpy_refuses_is_a_usage_error_before_training(seed, monkeypatch, capsys):
+    """Before: '--seed -1' ended in a numpy traceback."""
+    _refuse_to_train(monkeypatch)
+    assert "argument --seed" in _usage_error(["demo", "--seed", seed], capsys)
+
+
+def test_bare_command_suggests_the_demo(capsys):
+    error = _usage_error([], capsys)
+    assert "jtt-sklearn demo" in error and "choose a command" in error
+
+
+def test_seed_help_shows_its_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "default: 0" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_demo_shows_candidate_k_of_n_and_the_stage(monkeypatch, capsys):
+    spec = _demo.DATASETS["colored_digits"]
+    monkeypatch.setitem(
+        _demo.DATASETS, "colored_digits", dataclasses.replace(spec, jtt_grid={"T": [1], "lambda_up": [2, 3]})
+    )
+    monkeypatch.setattr(_demo, "GROUP_DRO_GRID", {"eta": [0.1]})
+    run_demo(max_epochs=1, plot_path=None, verbose=True, out=print)
+    out = capsys.readouterr().out
+    assert "2 candidates, shown as [CV 1/1; k/N]" in out
+    for k in (1, 2):
+        start = out.index(f"[CV 1/1; {k}/2] START")
+        assert out.index("[JTT] stage 2/2", start) < out.index(f"[CV 1/1; {k}/2] END")
+    assert "[JTT] stage 1/2: identification" in out

@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, ParameterGrid
 
 from ..metrics import make_worst_class_scorer, make_worst_group_scorer
 from ..utils._groups import unknown_groups
@@ -133,7 +133,8 @@ def tune_on_validation(
         _log(
             verbose,
             (
-                f"scoring each candidate by {score_name} on the {len(test)} validation rows after "
+                f"{len(ParameterGrid(param_grid))} candidates, shown as [CV 1/1; k/N]; scoring "
+                f"each by {score_name} on the {len(test)} validation rows after "
                 f"fitting it on the {len(train)} training rows"
                 + ("" if by_groups else " (no group_labels_val: the classes stand in for the groups)")
             ),

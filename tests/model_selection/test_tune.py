@@ -37,7 +37,8 @@ def test_tune_on_validation_prints_each_candidate_and_the_choice(routing, digits
     lines = out.splitlines()
     n_val = len(digits[3])
     assert lines[0] == (
-        f"[tune_on_validation] scoring each candidate by worst-group accuracy on the {n_val} validation "
+        "[tune_on_validation] 6 candidates, shown as [CV 1/1; k/N]; scoring each by worst-group "
+        f"accuracy on the {n_val} validation "
         f"rows after fitting it on the {len(digits[1])} training rows"
     )
     for k, params in enumerate(search.cv_results_["params"], 1):
