@@ -64,9 +64,16 @@ def test_speed_benchmark_smoke(tmp_path):
     assert results["grid"]["same_best_params"]
     assert set(results["raw"]) == {"demo-sized", "compute-bound"}
     assert all(row["ratio"] > 0 and row["errors"]["raw"] > 0 for row in results["raw"].values())
-    assert results["halving"]["ratio"] > 0 and results["n_jobs"]["speedup"] > 0
+    halving = results["halving"]["runs"]["colored_digits"][0]["halving"]
+    assert halving["rounds"][-1] == halving["final_epochs"] == 9  # the last round at the configured length
+    assert results["halving"]["summary"]["colored_digits"]["ratio"] > 0 and results["n_jobs"]["speedup"] > 0
+    sweeps = {(p["sweep"], p["kind"]) for p in results["scaling"]}
+    assert sweeps == {(s, k) for s in ("rows", "lambda_up") for k in ("sgd", "skorch")}
+    assert all(p["jtt_s"] > 0 and p["hand_s"] > 0 and p["jtt_mb"] > 0 for p in results["scaling"])
+    assert (tmp_path / "img" / "scaling.png").read_bytes()[:4] == b"\x89PNG"
     text = results_md.read_text()
-    assert "<!-- speed:start -->" in text and "Against raw PyTorch" in text and "successive halving" in text
+    assert "<!-- speed:start -->" in text and "Against raw PyTorch" in text
+    assert "Successive halving" in text and "How the cost grows" in text
 
 
 # Random labels: stage 1 is no better than the majority class, as the benchmark means it to be.
