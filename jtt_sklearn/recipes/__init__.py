@@ -17,7 +17,13 @@ from ._text import (
     join_sentence_pairs,
     make_text_pipeline,
 )
-from ._vision import TorchvisionClassifier, make_vision_net
+from ._vision import (
+    TorchvisionClassifier,
+    efficientnet_lite0,
+    efficientnet_lite0_weights,
+    make_efficientnet_lite0_net,
+    make_vision_net,
+)
 
 __all__ = [
     "HuggingfaceSequenceClassifier",
@@ -25,7 +31,10 @@ __all__ = [
     "PAPER_SETTINGS",
     "TabularMLP",
     "TorchvisionClassifier",
+    "efficientnet_lite0",
+    "efficientnet_lite0_weights",
     "join_sentence_pairs",
+    "make_efficientnet_lite0_net",
     "make_paper_jtt",
     "make_tabular_net",
     "make_text_pipeline",

