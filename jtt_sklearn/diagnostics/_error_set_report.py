@@ -26,6 +26,14 @@ _COLUMNS = (
     "final_accuracy",
 )
 _SUMMARY = ("identifier_worst_group", "final_worst_group", "overall")
+# Printed under the table, so that the text report reads without the docs.
+_LEGEND = (
+    "identifier_error_rate: share of the group's rows the identification model gets wrong; "
+    "share_of_errors: the group's share of all its errors.",
+    "enrichment = share_of_errors / share_of_rows (1: the errors fall on the group as on any row); "
+    "class_enrichment = the group's errors / those its classes' error rates predict (1: the errors "
+    "follow the class, not the group).",
+)
 _NOT_GROUPS = frozenset(_SUMMARY) | {"premise_holds", "verdict"}
 _PLOT_INSTALL = '`pip install matplotlib` (or `pip install "jtt-sklearn[plot]"`)'
 
@@ -159,9 +167,11 @@ def error_set_report(
     >>> round(report["y=1 (digit>=5), red"]["share_of_errors"], 2)
     0.5
     >>> print(report["verdict"])  # doctest: +NORMALIZE_WHITESPACE
-    JTT's premise holds: 100.0% of the identification model's errors fall in groups
-    'y=0 (digit<5), green' (100.0%), 'y=1 (digit>=5), red' (100.0%), which have 50.0% of
-    the rows (error rates in brackets, against 50.0% overall).
+    JTT's premise holds: the error set is concentrated in groups 'y=0 (digit<5), green' and
+    'y=1 (digit>=5), red'. The identification model misclassifies 100.0% of the rows of
+    'y=0 (digit<5), green' and 100.0% of those of 'y=1 (digit>=5), red', against 50.0% of all
+    rows. Together they have 50.0% of the rows and 100.0% of the errors, so upsampling the error
+    set upsamples them.
     """
     jtt, X_identifier = _fitted_jtt(estimator, X)
     y_final = estimator.predict(X)
@@ -257,7 +267,7 @@ def _text_report(rows, summary_rows, verdict, digits):
     lines += [line(label, values) for label, values in rows.items()]
     lines.append("")
     lines += [line(label, values) for label, values in summary_rows.items()]
-    lines += ["", verdict]
+    lines += ["", *_LEGEND, "", verdict]
     return "\n".join(lines) + "\n"
 
 
@@ -278,8 +288,29 @@ def _fitted_jtt(estimator, X):
     return jtt, X
 
 
+# Where the premise fails, what to try instead of JTT as it is set up.
+_INSTEAD = (
+    " Try instead: a stage-1 model that learns less, so that it fails where the shortcut fails "
+    "(a smaller T, or a larger weight decay through identifier_params); or, if you can label the "
+    "training groups, an oracle method (jtt_sklearn.baselines.GroupDROClassifier or "
+    "GroupBalancedClassifier)."
+)
+
+
+def _and(items):
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _groups_phrase(names, groups):
+    return _and([repr(names[g]) for g in groups])
+
+
 def _verdict(columns, names, expected, overall_error_rate, threshold):
-    """``(premise_holds, one line)`` by the rule of error_set_report's Notes."""
+    """``(premise_holds, one paragraph)`` by the rule of error_set_report's Notes.
+
+    Each percentage says what it is a share of, so that numbers that look alike (a group's error
+    rate, its share of the errors, its share of the rows) cannot be confused.
+    """
     if overall_error_rate == 0:
         return None, (
             "Cannot tell whether JTT's premise holds: the identification model misclassifies "
@@ -292,33 +323,31 @@ def _verdict(columns, names, expected, overall_error_rate, threshold):
     if qualifies.any():
         groups = np.flatnonzero(qualifies)
         groups = groups[np.argsort(-enrichment[groups], kind="stable")]
-        if groups.size == 1:
-            g = int(groups[0])
-            return True, (
-                f"JTT's premise holds: {share_of_errors[g]:.1%} of the identification model's errors "
-                f"fall in group {names[g]!r}, which has {share_of_rows[g]:.1%} of the rows (error "
-                f"rate {rates[g]:.1%} against {overall_error_rate:.1%} overall)."
-            )
-        # Several enriched groups: name them all, with their error rates.
-        listed = ", ".join(f"{names[g]!r} ({rates[g]:.1%})" for g in groups)
+        which, together = ("group", "It has") if groups.size == 1 else ("groups", "Together they have")
+        rates_text = [f"{rates[g]:.1%} of the rows of {names[g]!r}" for g in groups[:1]]
+        rates_text += [f"{rates[g]:.1%} of those of {names[g]!r}" for g in groups[1:]]
         return True, (
-            f"JTT's premise holds: {share_of_errors[groups].sum():.1%} of the identification model's "
-            f"errors fall in groups {listed}, which have {share_of_rows[groups].sum():.1%} of the rows "
-            f"(error rates in brackets, against {overall_error_rate:.1%} overall)."
+            f"JTT's premise holds: the error set is concentrated in {which} "
+            f"{_groups_phrase(names, groups)}. The identification model misclassifies "
+            f"{_and(rates_text)}, against {overall_error_rate:.1%} of all rows. {together} "
+            f"{share_of_rows[groups].sum():.1%} of the rows and {share_of_errors[groups].sum():.1%} of "
+            "the errors, so upsampling the error set upsamples them."
         )
     g = int(np.argmax(enrichment))
     if enrichment[g] >= threshold:
+        class_rate = expected[g] / columns["n_samples"][g]
         return False, (
             "JTT's premise does not hold: the identification model's errors follow the classes, "
-            f"not the groups. Group {names[g]!r} has {share_of_errors[g]:.1%} of the errors and "
-            f"{share_of_rows[g]:.1%} of the rows, but its error rate ({rates[g]:.1%}) is under "
-            f"{threshold:g} times that of its class ({expected[g] / columns['n_samples'][g]:.1%}), so "
-            "upweighting the error set mostly upweights a class."
+            f"not the groups. Group {names[g]!r} has {share_of_rows[g]:.1%} of the rows and "
+            f"{share_of_errors[g]:.1%} of the errors, but it is misclassified at {rates[g]:.1%}, under "
+            f"{threshold:g} times the rate of its class ({class_rate:.1%}), so upsampling the error set "
+            "mostly upweights a class (class weights would do the same)." + _INSTEAD
         )
     return False, (
         "JTT's premise does not hold: the identification model's errors are spread like the rows. "
-        f"No group has {threshold:g} times its share of the rows; the most, {names[g]!r}, has "
-        f"{share_of_errors[g]:.1%} of the errors and {share_of_rows[g]:.1%} of the rows."
+        f"No group has {threshold:g} times its share of the rows in the errors; the most, "
+        f"{names[g]!r}, has {share_of_rows[g]:.1%} of the rows and {share_of_errors[g]:.1%} of the "
+        "errors, so the error set is close to a random sample." + _INSTEAD
     )
 
 

@@ -115,8 +115,9 @@ def test_numbers_match_a_hand_computation():
     # Group 1: enrichment 1.875 and class enrichment 1.5 reach 1.5; group 2's enrichment (1.25) does not.
     assert report["premise_holds"] is True
     assert report["verdict"] == (
-        "JTT's premise holds: 75.0% of the identification model's errors fall in group '1', "
-        "which has 40.0% of the rows (error rate 75.0% against 40.0% overall)."
+        "JTT's premise holds: the error set is concentrated in group '1'. The identification model "
+        "misclassifies 75.0% of the rows of '1', against 40.0% of all rows. It has 40.0% of the rows and "
+        "75.0% of the errors, so upsampling the error set upsamples them."
     )
     # The final model's accuracies are group_report's.
     final = group_report(Y, clf.predict(X), group_labels=GROUPS, output_dict=True)
@@ -145,11 +146,12 @@ def test_errors_spread_like_the_rows_do_not_make_the_premise():
     report = _verdict_case(wrong, y, groups)
     assert [report[g]["enrichment"] for g in "0123"] == pytest.approx([1.0] * 4)
     assert report["premise_holds"] is False
-    assert report["verdict"] == (
+    assert report["verdict"].startswith(
         "JTT's premise does not hold: the identification model's errors are spread like the rows. "
-        "No group has 1.5 times its share of the rows; the most, '0', has 25.0% of the errors and "
-        "25.0% of the rows."
+        "No group has 1.5 times its share of the rows in the errors; the most, '0', has 25.0% of the "
+        "rows and 25.0% of the errors, so the error set is close to a random sample. Try instead: "
     )
+    assert "identifier_params" in report["verdict"] and "GroupDROClassifier" in report["verdict"]
 
 
 # Four groups of 10 rows nested in the classes: 0, 1 are cats, 2, 3 dogs.
@@ -167,9 +169,10 @@ def test_errors_that_follow_a_class_do_not_make_the_premise():
     assert report["premise_holds"] is False
     assert report["verdict"].startswith(
         "JTT's premise does not hold: the identification model's errors follow the classes, not the "
-        "groups. Group '2' has 50.0% of the errors and 25.0% of the rows, but its error rate (50.0%) "
-        "is under 1.5 times that of its class (50.0%)"
+        "groups. Group '2' has 25.0% of the rows and 50.0% of the errors, but it is misclassified at "
+        "50.0%, under 1.5 times the rate of its class (50.0%)"
     )
+    assert "Try instead: a stage-1 model that learns less" in report["verdict"]
 
 
 def test_errors_in_a_minority_group_make_the_premise():
@@ -178,7 +181,11 @@ def test_errors_in_a_minority_group_make_the_premise():
     report = _verdict_case(wrong, NESTED_Y, NESTED_GROUPS, group_names={0: "a", 1: "b", 2: "c", 3: "d"})
     assert report["d"]["class_enrichment"] == pytest.approx(2.0)
     assert report["premise_holds"] is True
-    assert "100.0% of the identification model's errors fall in group 'd'" in report["verdict"]
+    assert (
+        "concentrated in group 'd'. The identification model misclassifies 100.0% of the rows of 'd'"
+        in (report["verdict"])
+    )
+    assert "It has 25.0% of the rows and 100.0% of the errors" in report["verdict"]
 
 
 def test_errors_in_two_minority_groups_name_both():
@@ -187,11 +194,12 @@ def test_errors_in_two_minority_groups_name_both():
     wrong = np.isin(NESTED_GROUPS, [1, 3]) & (np.arange(40) % 10 < np.where(NESTED_GROUPS == 1, 6, 8))
     report = _verdict_case(wrong, NESTED_Y, NESTED_GROUPS, group_names={0: "a", 1: "b", 2: "c", 3: "d"})
     assert report["premise_holds"] is True
+    # Each percentage says what it is a share of: the error rates per group, then the shares together.
     assert (
-        "100.0% of the identification model's errors fall in groups 'd' (80.0%), 'b' (60.0%)"
-        in report["verdict"]
+        "concentrated in groups 'd' and 'b'. The identification model misclassifies 80.0% of the rows "
+        "of 'd' and 60.0% of those of 'b'" in report["verdict"]
     )
-    assert "which have 50.0% of the rows" in report["verdict"]
+    assert "Together they have 50.0% of the rows and 100.0% of the errors" in report["verdict"]
 
 
 def test_no_errors_cannot_tell():
