@@ -1,5 +1,10 @@
 """A skorch net around a torchvision model, with weights from a file you supply."""
 
+from __future__ import annotations
+
+import os
+from typing import Any
+
 import torch
 from skorch import NeuralNetClassifier
 from torch import nn
@@ -31,7 +36,9 @@ class TorchvisionClassifier(nn.Module):
         A state dict for ``arch`` with its original head.
     """
 
-    def __init__(self, arch="resnet50", num_classes=2, weights_path=None):
+    def __init__(
+        self, arch: str = "resnet50", num_classes: int = 2, weights_path: str | os.PathLike[str] | None = None
+    ) -> None:
         super().__init__()
         import torchvision
 
@@ -52,7 +59,7 @@ class TorchvisionClassifier(nn.Module):
                 ) from error
         self.model = _replace_last_linear(model, num_classes)
 
-    def forward(self, X):
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
         # float64 images (numpy's default) meet float32 weights; a no-op for float32 input.
         if X.is_floating_point():
             X = X.to(next(self.model.parameters()).dtype)
@@ -60,19 +67,19 @@ class TorchvisionClassifier(nn.Module):
 
 
 def make_vision_net(
-    arch="resnet50",
+    arch: str = "resnet50",
     *,
-    weights_path=None,
-    num_classes=2,
-    lr=1e-5,
-    weight_decay=1.0,
-    momentum=0.9,
-    batch_size=64,
-    max_epochs=300,
-    device="cpu",
-    num_workers=0,
-    **net_params,
-):
+    weights_path: str | os.PathLike[str] | None = None,
+    num_classes: int = 2,
+    lr: float = 1e-5,
+    weight_decay: float = 1.0,
+    momentum: float = 0.9,
+    batch_size: int = 64,
+    max_epochs: int = 300,
+    device: str = "cpu",
+    num_workers: int = 0,
+    **net_params: Any,
+) -> NeuralNetClassifier:
     """A skorch classifier around a torchvision model, with the JTT paper's Waterbirds optimiser.
 
     SGD with momentum 0.9, learning rate 1e-5 and weight decay 1.0, batch 64,
