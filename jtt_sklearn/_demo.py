@@ -11,6 +11,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
@@ -107,7 +108,8 @@ def run_demo(
         erm.fit(X_train, y_train)
     out(f"[ERM] trained in {time.perf_counter() - start:.1f}s")
 
-    models, best_params = {"ERM": erm}, {"ERM": {}}
+    models = {"ERM": erm}
+    best_params: dict[str, dict[str, Any]] = {"ERM": {}}
     # memory + T_grid: one identification run serves every T and lambda_up of the search.
     cache = tempfile.TemporaryDirectory(prefix="jtt_demo_")
     # verbose=1 names the stage a candidate is in: a slow machine is visibly working.
