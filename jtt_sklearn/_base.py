@@ -8,15 +8,26 @@ labels.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._skorch import takes_input_unchecked
 from .utils._validation import check_X, is_array_data
+
+if TYPE_CHECKING:
+    # scikit-learn ships no types, so its decorators would turn the methods below into Any. Both
+    # return the function they wrap with its signature (functools.wraps), which these stubs say.
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
+    def available_if(check: Callable[[Any], Any]) -> Callable[[_F], _F]: ...
+    def fit_context(*, prefer_skip_nested_validation: bool) -> Callable[[_F], _F]: ...
+else:
+    from sklearn.base import _fit_context as fit_context
+    from sklearn.utils.metaestimators import available_if
 
 # Parameter names that set how long an estimator trains, in order of preference.
 TRAINING_LENGTH_PARAMS = ("max_epochs", "max_iter")

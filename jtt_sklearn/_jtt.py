@@ -13,7 +13,6 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
     is_classifier,
 )
@@ -33,7 +32,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_memory
 
-from ._base import DelegatingClassifierMixin, resolve_epochs_param
+from ._base import DelegatingClassifierMixin, fit_context, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
 from ._skorch import (
     check_net_params,
@@ -229,7 +228,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: ArrayLike | Any, y: ArrayLike | None = None, **fit_params: Any) -> JTTClassifier:
         """Fit the identification model, then the final model with the error set upsampled.
 

@@ -7,12 +7,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
-from .._base import DelegatingClassifierMixin
+from .._base import DelegatingClassifierMixin, fit_context
 from .._skorch import takes_input_unchecked
 from ..metrics._group_metrics import _check_group_labels
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
@@ -39,7 +38,7 @@ class GroupOracleMixin(DelegatingClassifierMixin):
         "random_state": [None, "random_state"],
     }
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self: _Oracle, X: ArrayLike | Any, y: ArrayLike, *, group_labels: ArrayLike) -> _Oracle:
         """Fit on (X, y) with the group of every training row.
 
