@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     def available_if(check: Callable[[Any], Any]) -> Callable[[_F], _F]: ...
     def fit_context(*, prefer_skip_nested_validation: bool) -> Callable[[_F], _F]: ...
 else:
-    from sklearn.base import _fit_context as fit_context
+    from sklearn.base import _fit_context
     from sklearn.utils.metaestimators import available_if
+
+    fit_context = _fit_context  # the name _jtt and the baselines import
 
 # Parameter names that set how long an estimator trains, in order of preference.
 TRAINING_LENGTH_PARAMS = ("max_epochs", "max_iter")

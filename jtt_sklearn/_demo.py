@@ -219,7 +219,9 @@ def check_plot_path(path, *, require_plot=False, out=print):
 
     target = Path(path)
     if target.is_dir():
-        raise DemoSetupError(f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png.")
+        raise DemoSetupError(
+            f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png."
+        )
     formats = FigureCanvasBase.get_supported_filetypes()
     if not target.suffix:  # matplotlib would add .png itself; the path said back must be the one written
         target = target.with_name(target.name + ".png")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np

@@ -8,8 +8,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 import torch
+from numpy.typing import ArrayLike
 from torch.utils.data import Dataset
 
 from ._base import (

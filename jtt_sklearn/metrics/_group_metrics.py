@@ -300,7 +300,9 @@ def mean_group_accuracy(
     return float(accuracies.mean())
 
 
-def worst_class_accuracy(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float:
+def worst_class_accuracy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> float:
     """Lowest per-class accuracy (recall) over the classes present in ``y_true``.
 
     Like :func:`sklearn.metrics.balanced_accuracy_score`, but the minimum of

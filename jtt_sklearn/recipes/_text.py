@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from numpy.typing import ArrayLike
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import Callback, GradientNormClipping
 from torch import nn

@@ -93,7 +93,9 @@ class AutocastModule(nn.Module):
         Store conv weights and inputs as NHWC, which tensor cores prefer.
     """
 
-    def __init__(self, module: nn.Module, dtype: torch.dtype = torch.bfloat16, channels_last: bool = False) -> None:
+    def __init__(
+        self, module: nn.Module, dtype: torch.dtype = torch.bfloat16, channels_last: bool = False
+    ) -> None:
         super().__init__()
         self.module = module.to(memory_format=torch.channels_last) if channels_last else module
         self.dtype = dtype

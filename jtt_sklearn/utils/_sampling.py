@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sized
 from typing import Any, cast
 
 import numpy as np
-from numpy.typing import ArrayLike
 import torch
+from numpy.typing import ArrayLike
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 
@@ -60,7 +60,10 @@ class MultiplicitySampler(Sampler):
     """
 
     def __init__(
-        self, multiplicity: ArrayLike, random_state: int | np.random.Generator | None = None, shuffle: bool = True
+        self,
+        multiplicity: ArrayLike,
+        random_state: int | np.random.Generator | None = None,
+        shuffle: bool = True,
     ) -> None:
         self.multiplicity = np.asarray(multiplicity, dtype=np.int64)
         self.shuffle = shuffle
