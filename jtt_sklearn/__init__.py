@@ -6,14 +6,19 @@ those rows upsampled. Group labels are needed only on a validation set, to
 choose ``T`` and ``lambda_up``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .exceptions import EmptyErrorSetWarning
+
+if TYPE_CHECKING:  # type checkers see the class; at run time __getattr__ imports it on first use
+    from ._jtt import JTTClassifier
 
 __version__ = "0.1.0.dev0"
 
 __all__ = ["JTTClassifier", "EmptyErrorSetWarning", "__version__"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # JTTClassifier imports torch; loading it on first use keeps `jtt-sklearn --help` instant.
     if name == "JTTClassifier":
         from ._jtt import JTTClassifier
@@ -23,5 +28,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))

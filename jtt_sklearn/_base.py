@@ -6,12 +6,30 @@ where the inner model has it (``available_if``); prediction never needs group
 labels.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import numpy as np
-from sklearn.utils.metaestimators import available_if
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._skorch import takes_input_unchecked
 from .utils._validation import check_X, is_array_data
+
+if TYPE_CHECKING:
+    # scikit-learn ships no types, so its decorators would turn the methods below into Any. Both
+    # return the function they wrap with its signature (functools.wraps), which these stubs say.
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
+    def available_if(check: Callable[[Any], Any]) -> Callable[[_F], _F]: ...
+    def fit_context(*, prefer_skip_nested_validation: bool) -> Callable[[_F], _F]: ...
+else:
+    from sklearn.base import _fit_context
+    from sklearn.utils.metaestimators import available_if
+
+    fit_context = _fit_context  # the name _jtt and the baselines import
 
 # Parameter names that set how long an estimator trains, in order of preference.
 TRAINING_LENGTH_PARAMS = ("max_epochs", "max_iter")
@@ -71,7 +89,9 @@ class DelegatingClassifierMixin:
     at the end of ``fit``.
     """
 
-    _delegate_attribute = None
+    # Set by every subclass; declared here (without a value) so that the methods below type-check.
+    _delegate_attribute: str
+    classes_: np.ndarray
 
     def _fitted_delegate(self):
         return getattr(self, self._delegate_attribute)
@@ -104,7 +124,7 @@ class DelegatingClassifierMixin:
         return X
 
     @available_if(_delegate_has("predict"))
-    def predict(self, X):
+    def predict(self, X: ArrayLike | Any) -> np.ndarray:
         """Predict class labels with the fitted model.
 
         Parameters
@@ -122,7 +142,7 @@ class DelegatingClassifierMixin:
         return self.classes_.take(encoded.astype(np.intp))
 
     @available_if(_delegate_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike | Any) -> np.ndarray:
         """Class probabilities columns ordered as ``classes_``.
 
         Parameters
@@ -138,7 +158,7 @@ class DelegatingClassifierMixin:
         return self._fitted_delegate().predict_proba(X)
 
     @available_if(_delegate_has("predict_log_proba"))
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike | Any) -> np.ndarray:
         """Log of :meth:`predict_proba`, of the fitted model.
 
         Parameters
@@ -154,7 +174,7 @@ class DelegatingClassifierMixin:
         return self._fitted_delegate().predict_log_proba(X)
 
     @available_if(_delegate_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike | Any) -> np.ndarray:
         """Decision scores of the fitted model.
 
         Parameters
@@ -171,7 +191,7 @@ class DelegatingClassifierMixin:
         return self._fitted_delegate().decision_function(X)
 
     @available_if(_delegate_has("score"))
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: ArrayLike | Any, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy on (X, y), as its own ``score`` computes it.
 
         For worst-group accuracy use

@@ -11,6 +11,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
@@ -107,7 +108,8 @@ def run_demo(
         erm.fit(X_train, y_train)
     out(f"[ERM] trained in {time.perf_counter() - start:.1f}s")
 
-    models, best_params = {"ERM": erm}, {"ERM": {}}
+    models = {"ERM": erm}
+    best_params: dict[str, dict[str, Any]] = {"ERM": {}}
     # memory + T_grid: one identification run serves every T and lambda_up of the search.
     cache = tempfile.TemporaryDirectory(prefix="jtt_demo_")
     # verbose=1 names the stage a candidate is in: a slow machine is visibly working.
@@ -217,7 +219,9 @@ def check_plot_path(path, *, require_plot=False, out=print):
 
     target = Path(path)
     if target.is_dir():
-        raise DemoSetupError(f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png.")
+        raise DemoSetupError(
+            f"Cannot write the plot {path}: it is a folder. Give a file name ending in .png."
+        )
     formats = FigureCanvasBase.get_supported_filetypes()
     if not target.suffix:  # matplotlib would add .png itself; the path said back must be the one written
         target = target.with_name(target.name + ".png")

@@ -251,7 +251,7 @@ def check_T_grid(identifier, T, T_grid, epochs_param):
 
 
 def _is_epoch(value):
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, Integral) and not isinstance(value, bool) and int(value) >= 1
 
 
 def _is_early_stopping(callback):

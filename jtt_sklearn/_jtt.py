@@ -1,15 +1,18 @@
 """JTTClassifier: Just Train Twice as a scikit-learn meta-estimator."""
 
+from __future__ import annotations
+
 import os
 import time
 from numbers import Integral
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
     is_classifier,
 )
@@ -29,7 +32,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_memory
 
-from ._base import DelegatingClassifierMixin, resolve_epochs_param
+from ._base import DelegatingClassifierMixin, fit_context, resolve_epochs_param
 from ._identification import check_T_grid, identify_errors
 from ._skorch import (
     check_net_params,
@@ -200,19 +203,19 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
 
     def __init__(
         self,
-        base_estimator=None,
-        T=1,
-        lambda_up=5,
+        base_estimator: Any = None,
+        T: int | None = 1,
+        lambda_up: int = 5,
         *,
-        epochs_param="auto",
-        upsampling="auto",
-        identifier_params=None,
-        final_params=None,
-        memory=None,
-        T_grid=None,
-        random_state=None,
-        verbose=0,
-    ):
+        epochs_param: str = "auto",
+        upsampling: Literal["auto", "sampler", "sample_weight", "index"] = "auto",
+        identifier_params: dict[str, Any] | None = None,
+        final_params: dict[str, Any] | None = None,
+        memory: str | os.PathLike[str] | Any | None = None,  # Any: a joblib.Memory
+        T_grid: ArrayLike | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
         self.base_estimator = base_estimator
         self.T = T
         self.lambda_up = lambda_up
@@ -225,8 +228,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None, **fit_params):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike | Any, y: ArrayLike | None = None, **fit_params: Any) -> JTTClassifier:
         """Fit the identification model, then the final model with the error set upsampled.
 
         Parameters
@@ -376,7 +379,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         if self.verbose:
             print(f"[JTT] {stage} done: {message} ({time.perf_counter() - start:.1f}s)", flush=True)
 
-    def get_metadata_routing(self):
+    def get_metadata_routing(self) -> MetadataRouter:
         """Route ``fit`` parameters to the base estimator (both stages).
 
         Returns

@@ -147,7 +147,7 @@ def _init_params(cls):
         if "__init__" not in vars(klass):
             continue
         try:
-            signature = inspect.signature(klass.__init__)
+            signature = inspect.signature(vars(klass)["__init__"])  # klass's own, as tested above
         except (TypeError, ValueError):
             return None
         kinds = {p.kind for p in signature.parameters.values()}

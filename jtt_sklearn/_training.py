@@ -136,8 +136,9 @@ class OutputWidthCheck(Callback):
         self._remove_hook()
 
     def _remove_hook(self):
-        if getattr(self, "handle_", None) is not None:
-            self.handle_.remove()
+        handle = getattr(self, "handle_", None)
+        if handle is not None:
+            handle.remove()
             self.handle_ = None
 
 

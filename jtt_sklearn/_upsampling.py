@@ -12,6 +12,8 @@ Three strategies, in order of preference:
 - ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
 """
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
@@ -30,7 +32,7 @@ STRATEGIES = ("sampler", "sample_weight", "index")
 # Settings under which an integer sample weight is not the same as that many copies of the row:
 # they count rows (leaf and split sizes, bootstrap and subsample draws), not weights. Each maps to
 # the values that keep weights and copies equal.
-_COUNT_BASED_PARAMS = {
+_COUNT_BASED_PARAMS: dict[str, set[Any]] = {
     "min_samples_leaf": {1},
     "min_samples_split": {2},
     "bootstrap": {False},

@@ -1,16 +1,24 @@
 """What the oracle baselines share: checks of the training groups, delegated prediction."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import numpy as np
-from sklearn.base import _fit_context
+from numpy.typing import ArrayLike
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
-from .._base import DelegatingClassifierMixin
+from .._base import DelegatingClassifierMixin, fit_context
 from .._skorch import takes_input_unchecked
 from ..metrics._group_metrics import _check_group_labels
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 from ..utils._validation import check_X, encode_labels, n_rows
+
+# fit returns the estimator it is called on (typing.Self needs Python 3.11).
+_Oracle = TypeVar("_Oracle", bound="GroupOracleMixin")
 
 
 class GroupOracleMixin(DelegatingClassifierMixin):
@@ -21,13 +29,17 @@ class GroupOracleMixin(DelegatingClassifierMixin):
     """
 
     _delegate_attribute = "estimator_"
+    # Set by the subclasses (their __init__ parameters and their training step).
+    base_estimator: Any
+    random_state: Any
+    _train: Callable[..., tuple[Any, dict[str, Any]]]
     _parameter_constraints = {
         "base_estimator": [HasMethods(["fit", "predict"])],
         "random_state": [None, "random_state"],
     }
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, group_labels):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self: _Oracle, X: ArrayLike | Any, y: ArrayLike, *, group_labels: ArrayLike) -> _Oracle:
         """Fit on (X, y) with the group of every training row.
 
         Parameters

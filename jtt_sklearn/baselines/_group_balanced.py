@@ -1,6 +1,11 @@
 """Group-balanced upsampling: an oracle baseline that uses the training groups."""
 
+from __future__ import annotations
+
+from typing import Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils._param_validation import StrOptions
 
@@ -9,7 +14,7 @@ from ..utils._seeding import seed_random_states
 from ._base import GroupOracleMixin
 
 
-def group_balancing_multiplicity(group_labels):
+def group_balancing_multiplicity(group_labels: ArrayLike) -> np.ndarray:
     """Integer count per row that makes every group about as large as the largest.
 
     A row of group ``g`` is counted ``round(max_count / count_g)`` times.
@@ -69,7 +74,13 @@ class GroupBalancedClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMi
         "upsampling": [StrOptions({"auto", "sampler", "sample_weight", "index"})],
     }
 
-    def __init__(self, base_estimator, *, upsampling="auto", random_state=None):
+    def __init__(
+        self,
+        base_estimator: Any,
+        *,
+        upsampling: Literal["auto", "sampler", "sample_weight", "index"] = "auto",
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.base_estimator = base_estimator
         self.upsampling = upsampling
         self.random_state = random_state

@@ -1,6 +1,9 @@
 """Group DRO (Sagawa et al., 2020): an oracle baseline that uses the training groups."""
 
+from __future__ import annotations
+
 from numbers import Real
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,13 +34,15 @@ class GroupDROLoss(nn.Module):
         Step size of the group-weight update.
     """
 
-    def __init__(self, n_groups, eta=0.01):
+    group_weights: torch.Tensor  # a registered buffer
+
+    def __init__(self, n_groups: int, eta: float = 0.01) -> None:
         super().__init__()
         self.n_groups = n_groups
         self.eta = eta
         self.register_buffer("group_weights", torch.full((n_groups,), 1.0 / n_groups))
 
-    def forward(self, logits, target):
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         target = target.long()
         labels, groups = target[:, 0], target[:, 1]
         losses = F.cross_entropy(logits, labels, reduction="none")
@@ -96,7 +101,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
         "eta": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, base_estimator, *, eta=0.01, random_state=None):
+    def __init__(self, base_estimator: Any, *, eta: float = 0.01, random_state: int | None = None) -> None:
         self.base_estimator = base_estimator
         self.eta = eta
         self.random_state = random_state

@@ -1,6 +1,13 @@
 """Record the error set a net would give at every epoch of one identification run."""
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+from skorch import NeuralNet
 from skorch.callbacks import Callback
 
 from ..utils._seeding import forked_rngs
@@ -60,24 +67,33 @@ class ErrorSetRecorder(Callback):
     [1, 2, 3]
     """
 
-    def __init__(self, X=None, y=None, *, epochs=None, keep_weights=False):
+    fit_data_: tuple[Any, np.ndarray] | None
+
+    def __init__(
+        self,
+        X: ArrayLike | Any = None,
+        y: ArrayLike | None = None,
+        *,
+        epochs: Collection[int] | None = None,
+        keep_weights: bool = False,
+    ) -> None:
         self.X = X
         self.y = y
         self.epochs = epochs
         self.keep_weights = keep_weights
 
-    def initialize(self):
+    def initialize(self) -> ErrorSetRecorder:
         if (self.X is None) != (self.y is None):
             raise ValueError(
                 "ErrorSetRecorder needs both X and y, or neither (then it uses the data passed to fit)."
             )
-        self.error_sets_ = {}
-        self.weights_ = {}
+        self.error_sets_: dict[int, np.ndarray] = {}
+        self.weights_: dict[int, dict[str, dict[str, Any]]] = {}
         self.y_ = None if self.y is None else np.asarray(self.y).reshape(-1)
         self.fit_data_ = None
         return self
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
+    def on_train_begin(self, net: NeuralNet, X: Any = None, y: Any = None, **kwargs: Any) -> None:
         if self.X is None:
             if y is None:
                 raise ValueError(
@@ -86,16 +102,20 @@ class ErrorSetRecorder(Callback):
                 )
             self.fit_data_ = (X, np.asarray(y).reshape(-1))
 
-    def on_train_end(self, net, **kwargs):
+    def on_train_end(self, net: NeuralNet, **kwargs: Any) -> None:
         self.fit_data_ = (
             None  # never keep (or pickle) the training data; the trailing _ keeps it out of get_params
         )
 
-    def on_epoch_end(self, net, **kwargs):
+    def on_epoch_end(self, net: NeuralNet, **kwargs: Any) -> None:
         epoch = len(net.history)
         if self.epochs is not None and epoch not in self.epochs:
             return
-        X, y = (self.X, self.y_) if self.X is not None else self.fit_data_
+        if self.X is not None:
+            X, y = self.X, self.y_
+        else:
+            assert self.fit_data_ is not None, "on_train_begin records the data passed to fit"
+            X, y = self.fit_data_
         # Forked, not reseeded: a random transform in the dataset draws what a pass at the end of
         # an epoch-long run would draw, and the training run's streams are left untouched.
         with forked_rngs():

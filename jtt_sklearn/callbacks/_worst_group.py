@@ -1,6 +1,12 @@
 """Per-epoch worst-group accuracy on a fixed validation set, for skorch nets."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import get_len
 
@@ -110,14 +116,14 @@ class WorstGroupScoring(Callback):
 
     def __init__(
         self,
-        X_valid,
-        y_valid,
-        group_labels,
+        X_valid: ArrayLike | Any,
+        y_valid: ArrayLike,
+        group_labels: ArrayLike,
         *,
-        name="valid_worst_group",
-        classes=None,
-        per_group=True,
-    ):
+        name: str = "valid_worst_group",
+        classes: ArrayLike | None = None,
+        per_group: bool = True,
+    ) -> None:
         self.X_valid = X_valid
         self.y_valid = y_valid
         self.group_labels = group_labels
@@ -125,7 +131,7 @@ class WorstGroupScoring(Callback):
         self.classes = classes
         self.per_group = per_group
 
-    def initialize(self):
+    def initialize(self) -> WorstGroupScoring:
         y = _as_1d(self.y_valid, "y_valid")
         groups = _check_group_labels(self.group_labels)
         if groups.shape[0] != y.shape[0]:
@@ -159,7 +165,7 @@ class WorstGroupScoring(Callback):
         self.best_score_ = -np.inf
         return self
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
+    def on_train_begin(self, net: NeuralNet, X: Any = None, y: Any = None, **kwargs: Any) -> None:
         # Continued training (partial_fit, warm_start) keeps the best so far.
         try:
             scores = net.history[:, self.name]
@@ -168,7 +174,7 @@ class WorstGroupScoring(Callback):
         if scores:
             self.best_score_ = max(self.best_score_, max(scores))
 
-    def on_epoch_end(self, net, **kwargs):
+    def on_epoch_end(self, net: NeuralNet, **kwargs: Any) -> None:
         y_pred = net.predict(self.X_valid)
         groups, accuracies, _, _ = _group_table(self.y_valid_, y_pred, self.group_labels_, min_groups=2)
         score = float(accuracies.min())

@@ -1,7 +1,10 @@
 """UCI Adult income with sex as the spurious attribute, read from local files."""
 
+from __future__ import annotations
+
 import csv
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +83,13 @@ def _income_label(values, path):
     return (cleaned == ">50K").astype(np.int64)
 
 
-def load_adult(data_home=None, *, spurious_strength=None, drop_attribute=False, random_state=0):
+def load_adult(
+    data_home: str | os.PathLike[str] | None = None,
+    *,
+    spurious_strength: float | None = None,
+    drop_attribute: bool = False,
+    random_state: int | np.random.RandomState | None = 0,
+) -> DatasetSplits:
     """Load UCI Adult: predict income > 50K, with sex as the spurious attribute.
 
     Reads ``adult.data`` (training) and ``adult.test`` from ``data_home``;

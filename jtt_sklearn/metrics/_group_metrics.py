@@ -1,10 +1,13 @@
 """Accuracy per group and its summaries (worst-group, mean-group, weighted)."""
 
+from __future__ import annotations
+
 import numbers
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
@@ -45,8 +48,13 @@ _SHARED_PARAMETERS = {
 }
 
 
-def _document(func):
+_Func = TypeVar("_Func", bound=Callable[..., Any])
+
+
+def _document(func: _Func) -> _Func:  # typed, so that the metrics keep their signatures for mypy
     """Fill the ``{parameters}`` (or ``{scored_rows}``) line of ``func``'s docstring."""
+    if func.__doc__ is None:  # python -OO strips docstrings
+        return func
     for key, text in _SHARED_PARAMETERS.items():
         func.__doc__ = func.__doc__.replace("{" + key + "}", text)
     return func
@@ -187,7 +195,9 @@ def _group_table(y_true, y_pred, group_labels, sample_weight=None, min_groups=1)
 
 
 @_document
-def group_accuracies(y_true, y_pred, *, group_labels, sample_weight=None):
+def group_accuracies(
+    y_true: ArrayLike, y_pred: ArrayLike, *, group_labels: ArrayLike, sample_weight: ArrayLike | None = None
+) -> dict[int | str, GroupAccuracy]:
     """Accuracy and number of rows of each group.
 
     {parameters}
@@ -231,7 +241,9 @@ def group_accuracies(y_true, y_pred, *, group_labels, sample_weight=None):
 
 
 @_document
-def worst_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
+def worst_group_accuracy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, group_labels: ArrayLike, sample_weight: ArrayLike | None = None
+) -> float:
     """Lowest accuracy over the groups present in ``group_labels``.
 
     This is the model-selection metric of JTT (Liu et al., 2021).
@@ -262,7 +274,9 @@ def worst_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
 
 
 @_document
-def mean_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
+def mean_group_accuracy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, group_labels: ArrayLike, sample_weight: ArrayLike | None = None
+) -> float:
     """Unweighted mean of the per-group accuracies.
 
     Every group counts the same however many rows it has, unlike plain
@@ -286,7 +300,9 @@ def mean_group_accuracy(y_true, y_pred, *, group_labels, sample_weight=None):
     return float(accuracies.mean())
 
 
-def worst_class_accuracy(y_true, y_pred, *, sample_weight=None):
+def worst_class_accuracy(
+    y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> float:
     """Lowest per-class accuracy (recall) over the classes present in ``y_true``.
 
     Like :func:`sklearn.metrics.balanced_accuracy_score`, but the minimum of
@@ -332,7 +348,7 @@ def worst_class_accuracy(y_true, y_pred, *, sample_weight=None):
     return float(accuracies.min())
 
 
-def group_proportions(group_labels):
+def group_proportions(group_labels: ArrayLike) -> dict[int | str, float]:
     """Fraction of rows in each group.
 
     Use it on the training set's groups to get the ``group_weights`` of
@@ -372,7 +388,14 @@ def group_proportions(group_labels):
 
 
 @_document
-def weighted_group_accuracy(y_true, y_pred, *, group_labels, group_weights, sample_weight=None):
+def weighted_group_accuracy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    group_weights: Mapping[Any, float],
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """Average of the per-group accuracies with given group weights.
 
     Waterbirds results are usually reported as the test accuracy of each
@@ -428,17 +451,51 @@ def weighted_group_accuracy(y_true, y_pred, *, group_labels, group_weights, samp
     return float(np.dot(weights, accuracies) / weights.sum())
 
 
+# output_dict=True gives a dict, the default a str.
+@overload
+def group_report(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    sample_weight: ArrayLike | None = ...,
+    group_names: Mapping[Any, str] | Sequence[str] | None = ...,
+    digits: int = ...,
+    output_dict: Literal[False] = ...,
+) -> str: ...
+@overload
+def group_report(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    sample_weight: ArrayLike | None = ...,
+    group_names: Mapping[Any, str] | Sequence[str] | None = ...,
+    digits: int = ...,
+    output_dict: Literal[True],
+) -> dict[str, Any]: ...
+@overload
+def group_report(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group_labels: ArrayLike,
+    sample_weight: ArrayLike | None = ...,
+    group_names: Mapping[Any, str] | Sequence[str] | None = ...,
+    digits: int = ...,
+    output_dict: bool = ...,
+) -> str | dict[str, Any]: ...
 @_document
 def group_report(
-    y_true,
-    y_pred,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
     *,
-    group_labels,
-    sample_weight=None,
-    group_names=None,
-    digits=4,
-    output_dict=False,
-):
+    group_labels: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    group_names: Mapping[Any, str] | Sequence[str] | None = None,
+    digits: int = 4,
+    output_dict: bool = False,
+) -> str | dict[str, Any]:
     """Table of the accuracy of each group, like ``classification_report``.
 
     Parameters

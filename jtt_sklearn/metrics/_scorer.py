@@ -3,9 +3,12 @@
 Also the worst-class scorer, which needs no group labels and no routing.
 """
 
+from __future__ import annotations
+
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from copy import deepcopy
+from typing import Any
 
 import numpy as np
 from sklearn import get_config
@@ -207,7 +210,13 @@ def _refuse_unknown_groups(scorer, group_labels):
     ) from None
 
 
-def make_group_scorer(metric, *, greater_is_better=True, response_method="predict", **kwargs):
+def make_group_scorer(
+    metric: Callable[..., float],
+    *,
+    greater_is_better: bool = True,
+    response_method: str | tuple[str, ...] = "predict",
+    **kwargs: Any,
+) -> Callable[..., float]:
     """Make a scorer for a group metric, with ``group_labels`` routed to it.
 
     The scorer is a :func:`sklearn.metrics.make_scorer` scorer whose
@@ -316,7 +325,7 @@ def make_group_scorer(metric, *, greater_is_better=True, response_method="predic
     return scorer.set_score_request(group_labels=True)
 
 
-def make_worst_group_scorer():
+def make_worst_group_scorer() -> Callable[..., float]:
     """Scorer for :func:`worst_group_accuracy`, JTT's model-selection metric.
 
     Equivalent to ``make_group_scorer(worst_group_accuracy)``; see
@@ -339,7 +348,7 @@ def make_worst_group_scorer():
     return make_group_scorer(worst_group_accuracy)
 
 
-def make_worst_class_scorer():
+def make_worst_class_scorer() -> Callable[..., float]:
     """Scorer for :func:`worst_class_accuracy`: the lowest per-class recall.
 
     A plain :func:`sklearn.metrics.make_scorer` scorer. It needs no group

@@ -1,9 +1,12 @@
 """JTT's model-selection protocol: train on ungrouped rows, score on grouped ones."""
 
+from __future__ import annotations
+
 from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit
 
@@ -104,7 +107,13 @@ def _concat_rows(train, val, name):
     return np.concatenate([train, val])
 
 
-def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
+def make_validation_protocol(
+    X_train: ArrayLike | Any,
+    y_train: ArrayLike | Any,
+    X_val: ArrayLike | Any,
+    y_val: ArrayLike | Any,
+    group_labels_val: ArrayLike,
+) -> ValidationProtocol:
     """Stack training and validation rows for a search under JTT's protocol.
 
     In JTT (Liu et al., 2021) the training rows have no group labels; only a
@@ -213,7 +222,7 @@ def make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val):
     return ValidationProtocol(X, y, group_labels, PredefinedSplit(test_fold))
 
 
-def refit_on_train(search, X_train, y_train, **fit_params):
+def refit_on_train(search: Any, X_train: ArrayLike | Any, y_train: ArrayLike | Any, **fit_params: Any) -> Any:
     """Refit the best model of a search on the training rows only.
 
     A search's own refit (``refit=True``) fits the best parameters on every

@@ -1,8 +1,13 @@
 """The whole protocol in one call: search on validation, refit on the training rows."""
 
+from __future__ import annotations
+
 import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, ParameterGrid
@@ -18,19 +23,19 @@ _SEARCH_VERBOSE = 10
 
 
 def tune_on_validation(
-    estimator,
-    param_grid,
-    X_train,
-    y_train,
-    X_val,
-    y_val,
-    group_labels_val=None,
+    estimator: Any,
+    param_grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]],
+    X_train: ArrayLike | Any,
+    y_train: ArrayLike | Any,
+    X_val: ArrayLike | Any,
+    y_val: ArrayLike | Any,
+    group_labels_val: ArrayLike | None = None,
     *,
-    train_group_labels=None,
-    search="grid",
-    verbose=0,
-    n_jobs=None,
-):
+    train_group_labels: ArrayLike | None = None,
+    search: Literal["grid", "halving"] = "grid",
+    verbose: int = 0,
+    n_jobs: int | None = None,
+) -> tuple[Any, Any]:  # (the refitted estimator, the fitted search)
     """Choose hyperparameters by worst-group validation accuracy, then refit on training rows.
 
     Runs ``GridSearchCV`` over :func:`make_validation_protocol` with
@@ -112,7 +117,7 @@ def tune_on_validation(
     _check_train_group_labels(estimator, train_group_labels)
     by_groups = group_labels_val is not None
     with config_context(enable_metadata_routing=True):
-        if by_groups:
+        if group_labels_val is not None:  # not by_groups: mypy narrows on the test itself
             protocol = make_validation_protocol(X_train, y_train, X_val, y_val, group_labels_val)
             scorer, score_name = make_worst_group_scorer(), "worst-group accuracy"
             search_params = {"group_labels": protocol.group_labels}
@@ -140,7 +145,7 @@ def tune_on_validation(
             ),
         )
         search_cls, estimator, search_kwargs = _search_class(search, estimator, param_grid)
-        search = search_cls(
+        fitted_search = search_cls(
             estimator,
             param_grid,
             cv=protocol.cv,
@@ -151,16 +156,17 @@ def tune_on_validation(
             n_jobs=n_jobs,
             **search_kwargs,
         ).fit(protocol.X, protocol.y, **search_params)
-        n_candidates = len(search.cv_results_["params"])
+        n_candidates = len(fitted_search.cv_results_["params"])
         _log(
             verbose,
             (
-                f"chose candidate {search.best_index_ + 1}/{n_candidates}: {search.best_params_} "
-                f"({score_name} {search.best_score_:.3f}); refitting it on the training rows"
+                f"chose candidate {fitted_search.best_index_ + 1}/{n_candidates}: "
+                f"{fitted_search.best_params_} ({score_name} {fitted_search.best_score_:.3f}); "
+                "refitting it on the training rows"
             ),
         )
-        model = refit_on_train(search, X_train, y_train, **fit_params)
-    return model, search
+        model = refit_on_train(fitted_search, X_train, y_train, **fit_params)
+    return model, fitted_search
 
 
 def _search_class(search, estimator, param_grid):

@@ -5,7 +5,12 @@ Values come from the official code's README commands and the paper's appendix.
 ``--up_weight`` adds that many copies to the full set, hence the ``+ 1``.
 """
 
+from __future__ import annotations
+
+import os
 import tempfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from sklearn.base import clone
@@ -16,7 +21,10 @@ from ..metrics import group_report, worst_group_accuracy
 from ._text import make_text_pipeline
 from ._vision import make_vision_net
 
-PAPER_SETTINGS = {
+if TYPE_CHECKING:
+    from ..datasets import DatasetSplits
+
+PAPER_SETTINGS: dict[str, dict[str, Any]] = {
     "waterbirds": dict(
         kind="vision",
         T=60,
@@ -59,7 +67,7 @@ PAPER_SETTINGS = {
 """The paper's hyperparameters per dataset (``official_up_weight`` is the official ``--up_weight``)."""
 
 
-def paper_grid(dataset):
+def paper_grid(dataset: Literal["waterbirds", "celeba", "multinli", "civilcomments"]) -> dict[str, list[int]]:
     """The paper's ``T`` and ``lambda_up`` for ``dataset`` as a search grid, with ``lambda_up=1`` beside them.
 
     ``lambda_up=1`` is plain ERM: searched beside the paper's value on your
@@ -97,15 +105,15 @@ def _net_params(setting, prefix=""):
 
 
 def make_paper_jtt(
-    dataset,
+    dataset: Literal["waterbirds", "celeba", "multinli", "civilcomments"],
     *,
-    weights_path=None,
-    model_path=None,
-    device="cpu",
-    validation=None,
-    checkpoint_dir=None,
-    random_state=0,
-):
+    weights_path: str | os.PathLike[str] | None = None,
+    model_path: str | os.PathLike[str] | None = None,
+    device: str = "cpu",
+    validation: tuple[Any, Any, Any] | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    random_state: int | None = 0,
+) -> JTTClassifier:
     """A JTTClassifier configured as in the paper for ``dataset``.
 
     Parameters
@@ -189,7 +197,7 @@ def make_paper_jtt(
     )
 
 
-def report_paper_run(clf, splits, out=print):
+def report_paper_run(clf: JTTClassifier, splits: DatasetSplits, out: Callable[[str], Any] = print) -> float:
     """Print the per-group validation and test report of a fitted paper setting; return test worst-group."""
     names = getattr(splits, "group_names", None)
     for split_name, (X, y, groups) in (("validation", splits.validation), ("test", splits.test)):
@@ -223,8 +231,15 @@ def _smoke_config(tokenizer_path):
 
 
 def run_paper_setting(
-    dataset, root, *, weights_path=None, model_path=None, device="cpu", smoke=False, out=print
-):
+    dataset: Literal["waterbirds", "celeba", "multinli", "civilcomments"],
+    root: str | os.PathLike[str],
+    *,
+    weights_path: str | os.PathLike[str] | None = None,
+    model_path: str | os.PathLike[str] | None = None,
+    device: str = "cpu",
+    smoke: bool = False,
+    out: Callable[[str], Any] = print,
+) -> tuple[JTTClassifier, float]:
     """Load a paper dataset from ``root``, fit its paper setting, print per-group reports.
 
     ``smoke=True`` keeps the protocol but shrinks everything (ResNet-18 on
@@ -240,6 +255,7 @@ def run_paper_setting(
     from .. import datasets
 
     setting = PAPER_SETTINGS[dataset]
+    loader: Callable[..., DatasetSplits]  # the two branches' loaders take different keywords
     if setting["kind"] == "vision":
         loader = datasets.load_waterbirds if dataset == "waterbirds" else datasets.load_celeba
         splits = loader(root, transform=_image_transform(32 if smoke else 224, smoke))

@@ -1,5 +1,9 @@
 """A small skorch net for feature vectors: the base estimator of the demo and the benchmarks."""
 
+from __future__ import annotations
+
+from typing import Any, cast
+
 import torch
 from skorch import NeuralNetClassifier
 from torch import nn
@@ -21,19 +25,27 @@ class TabularMLP(nn.Module):
         Width of the hidden layer.
     """
 
-    def __init__(self, n_features=128, n_classes=2, hidden=64):
+    def __init__(self, n_features: int = 128, n_classes: int = 2, hidden: int = 64) -> None:
         super().__init__()
         self.layers = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
 
-    def forward(self, X):
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
         # A no-op on float32 rows, so their results are unchanged; without it float64 rows fail
         # in the first Linear ("mat1 and mat2 must have the same dtype").
-        return self.layers(X.to(self.layers[0].weight.dtype))
+        first = cast(nn.Linear, self.layers[0])  # indexing a Sequential gives a plain Module
+        return self.layers(X.to(first.weight.dtype))
 
 
 def make_tabular_net(
-    n_features, n_classes=2, *, hidden=64, max_epochs=30, lr=1e-3, batch_size=64, **net_params
-):
+    n_features: int,
+    n_classes: int = 2,
+    *,
+    hidden: int = 64,
+    max_epochs: int = 30,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    **net_params: Any,
+) -> NeuralNetClassifier:
     """A skorch classifier for feature rows, set up the way JTT needs it.
 
     Adam, cross-entropy on logits, shuffled batches, and ``train_split=None``:

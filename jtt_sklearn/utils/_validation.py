@@ -5,6 +5,8 @@ DataFrame columns by name, a skorch net may take a dict of token arrays), so
 these checks only look at X; they never convert it.
 """
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import LabelEncoder
@@ -153,7 +155,7 @@ def check_targets(X, y):
     return y
 
 
-def encode_labels(X, y):
+def encode_labels(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Check y against X and encode it ``0..K-1``; return ``(encoded y, classes)``.
 
     A torch Dataset serves its own labels to the net, so they must already be
