@@ -35,8 +35,11 @@ def test_quality_benchmark_smoke(tmp_path):
     assert "kept text" in text and "| colored_digits |" in text and "gap closed" in text
     assert (tmp_path / "img" / "quality_worst_group.png").exists()
     # Rewriting replaces the section instead of appending a second one.
+    assert "| colored_digits | yes (2 of 2) |" in text or "| colored_digits | no (" in text  # the verdicts
     quality.main(["--datasets", "colored_digits", "--seeds", "1", "--quick", "--results", str(results_md)])
-    assert results_md.read_text().count("<!-- quality:start -->") == 1
+    text = results_md.read_text()
+    assert text.count("<!-- quality:start -->") == 1
+    assert "(1 seed)" in text and "± 0.0" not in text  # one seed is not a spread of zero
 
 
 def test_quality_benchmark_fine_tunes_a_text_encoder_on_a_tiny_config(tmp_path):
