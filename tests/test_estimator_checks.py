@@ -55,8 +55,12 @@ def test_knn(estimator, check):
 # hands X to the base net unchanged.
 SKORCH_EXPECTED_FAILURES = {
     "check_dtype_object": "skorch's default collate rejects object arrays with another TypeError message",
-    "check_classifier_data_not_an_array": "skorch's Dataset needs len(X); the check's _NotAnArray has only __array__",
-    "check_classifiers_train": "the check also fits on X.tolist(), which skorch reads as several module inputs",
+    "check_classifier_data_not_an_array": (
+        "skorch's Dataset needs len(X); the check's _NotAnArray has only __array__"
+    ),
+    "check_classifiers_train": (
+        "the check also fits on X.tolist(), which skorch reads as several module inputs"
+    ),
     # skorch takes CSR/CSC (tests/test_jtt.py fits one); these checks also pass scipy's dok_matrix,
     # a dict subclass that skorch reads as a dict of module inputs, and the test module is dense-only.
     "check_estimator_sparse_tag": "skorch reads a dok_matrix as a dict of inputs; the module is dense",
