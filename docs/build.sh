@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
-# Generated pages from an earlier build (API stubs, gallery) are remade from scratch.
-rm -rf docs/generated docs/auto_examples docs/sg_execution_times.rst
+# Generated pages from an earlier build (API pages and stubs, gallery) are remade from scratch.
+rm -rf docs/generated docs/api docs/auto_examples docs/sg_execution_times.rst
 exec python -m sphinx -W --keep-going -b html "$@" docs docs/_build/html

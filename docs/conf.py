@@ -18,8 +18,9 @@ sys.path.insert(0, str(DOCS / "_ext"))
 import jtt_sklearn  # noqa: E402
 import jtt_docs  # noqa: E402
 
-# The API page lists every public module and every name of its __all__;
-# regenerate it on every build so that new modules and names appear by themselves.
+# The API reference (api.rst and a page per public module under api/) lists every
+# name of every __all__; regenerate it on every build so that new modules and names
+# appear by themselves.
 jtt_docs.write_api_rst(DOCS)
 
 # Examples and docstrings must not reach the network.
@@ -145,8 +146,8 @@ html_theme_options = {
     # No icon links or version switcher: nothing is fetched, built or shown from the network.
     "icon_links": [],
 }
-# No left sidebar on pages without sub-pages (it would be empty) nor on the
-# API page (its "On this page" lists the modules; the object pages keep it).
+# No left sidebar on pages without sub-pages (it would be empty); the API
+# reference keeps it: it lists the module pages and each module's objects.
 html_sidebars = {
     page: []
     for page in [
@@ -160,7 +161,6 @@ html_sidebars = {
         "results",
         "troubleshooting",
         "changelog",
-        "api",
     ]
 }
 

@@ -65,7 +65,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
     needs group labels: those are only used to choose ``T`` and ``lambda_up``
     on a validation set (see :func:`jtt_sklearn.metrics.make_worst_group_scorer`).
 
-    Read more in the README and ``docs/``.
+    Read more in the :doc:`User Guide </user_guide>`, and on choosing ``T``
+    and ``lambda_up`` in :doc:`Model selection </model_selection>`.
 
     Parameters
     ----------

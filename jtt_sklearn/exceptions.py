@@ -1,4 +1,4 @@
-"""Warnings raised by jtt-sklearn."""
+"""Warnings and errors raised by jtt-sklearn."""
 
 __all__ = [
     "EmptyErrorSetWarning",

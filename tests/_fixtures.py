@@ -7,6 +7,17 @@ from sklearn.datasets import make_classification
 
 from jtt_sklearn.datasets import DatasetSplits, GroupSplit
 
+# Side effects some tests cause on purpose; tests/test_identification.py asserts each warning where
+# it is the point, and a test that causes one only as a side effect ignores it with these marks.
+# T=1 (one epoch) is too short for a small skorch net or a max_iter=1 solver: fast, and enough there.
+ignore_weak_identifier = pytest.mark.filterwarnings("ignore::jtt_sklearn.exceptions.WeakIdentifierWarning")
+# A search with refit=True on make_validation_protocol's rows (jtt_sklearn/metrics/_scorer.py).
+ignore_refit_on_validation_rows = pytest.mark.filterwarnings(
+    r"ignore:.*\(refit=True\) on make_validation_protocol's rows:UserWarning"
+)
+# scikit-learn's solvers stopped at a max_iter the test keeps tiny on purpose.
+ignore_convergence = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def float32_classification(n_samples, n_features):
     """``make_classification(random_state=0)`` with float32 features, as skorch nets take them."""

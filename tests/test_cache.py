@@ -25,7 +25,7 @@ import jtt_sklearn._upsampling as upsampling
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.model_selection import tune_on_validation
 
-from ._fixtures import float32_classification, linear_skorch_net
+from ._fixtures import float32_classification, ignore_weak_identifier, linear_skorch_net
 from ._nets import make_net
 
 STAGE1_FITS = []
@@ -172,6 +172,7 @@ def test_memory_with_a_module_that_cannot_be_pickled_says_what_to_do(tmp_path):
     assert len(str(error.value)) < 1000, "no dump of the data in the message"
 
 
+@ignore_weak_identifier
 def test_editing_the_module_class_misses_the_stage_1_cache(tmp_path, monkeypatch):
     source = tmp_path / "user_module_jtt.py"
 
@@ -237,6 +238,7 @@ def _stage_2_entries(directory):
 
 
 @pytest.mark.parametrize("base", [_cache_net(), LogisticRegression()], ids=["skorch", "sklearn"])
+@ignore_weak_identifier
 def test_a_second_identical_fit_trains_nothing_and_predicts_the_same(base, tmp_path, trainings):
     X, y = _cache_rows()
     first = JTTClassifier(base, T=1, lambda_up=4, memory=tmp_path, random_state=0).fit(X, y)
@@ -248,6 +250,7 @@ def test_a_second_identical_fit_trains_nothing_and_predicts_the_same(base, tmp_p
     assert trainings[2:] == ["stage 2"]  # another lambda_up: stage 2 only
 
 
+@ignore_weak_identifier
 def test_without_memory_every_fit_trains_both_stages(tmp_path, trainings):
     X, y = _cache_rows()
     for _ in range(2):
@@ -255,6 +258,7 @@ def test_without_memory_every_fit_trains_both_stages(tmp_path, trainings):
     assert trainings == ["stage 1", "stage 2"] * 2
 
 
+@ignore_weak_identifier
 def test_the_refit_after_a_search_is_loaded_from_the_cache(tmp_path, trainings):
     X, y = _cache_rows()
     g = 2 * y + (X[:, 1] > 0)
@@ -274,6 +278,7 @@ class CtrlCInStage2(Callback):
             time.sleep(0.1)
 
 
+@ignore_weak_identifier
 def test_an_interrupted_final_stage_caches_nothing(tmp_path):
     X, y = _cache_rows()
     clf = JTTClassifier(
@@ -289,6 +294,7 @@ def test_an_interrupted_final_stage_caches_nothing(tmp_path):
     assert _stage_2_entries(tmp_path) == []
 
 
+@ignore_weak_identifier
 def test_a_corrupt_final_stage_entry_is_recomputed_with_a_warning(tmp_path):
     X, y = _cache_rows()
     expected = (

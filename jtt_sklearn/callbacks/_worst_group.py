@@ -68,7 +68,7 @@ class WorstGroupScoring(Callback):
         pass ``classes``.
     group_labels : array-like of shape (n_valid,)
         Group of each validation row (see
-        :func:`~jtt_sklearn.metrics.make_groups`); at least two groups, none
+        :func:`~jtt_sklearn.utils.make_groups`); at least two groups, none
         unknown (-1).
     name : str, default="valid_worst_group"
         History key of the worst-group accuracy; the other keys derive from it.

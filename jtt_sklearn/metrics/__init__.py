@@ -1,7 +1,7 @@
 """Group metrics and scorers for choosing models by worst-group accuracy.
 
 Every group function takes the group of each scored row as the keyword-only
-``group_labels`` (integers from :func:`make_groups`, or strings). Rows with
+``group_labels`` (integers from :func:`~jtt_sklearn.utils.make_groups`, or strings). Rows with
 the unknown group ``UNKNOWN_GROUP`` (-1), the training rows of JTT's
 protocol, cannot be scored. :func:`worst_class_accuracy` and its scorer
 need no groups: the classes stand in for them.

@@ -35,7 +35,7 @@ _ROWS = """y_true : array-like of shape (n_samples,)
     y_pred : array-like of shape (n_samples,)
         Predicted class labels.
     group_labels : array-like of shape (n_samples,)
-        Group of each row, integers (see :func:`make_groups`) or strings. At
+        Group of each row, integers (see :func:`~jtt_sklearn.utils.make_groups`) or strings. At
         least two groups for a summary; no row may have the unknown group
         ``UNKNOWN_GROUP`` (-1)."""
 _SHARED_PARAMETERS = {

@@ -267,7 +267,7 @@ def make_group_scorer(
     routes them, before any fitting. Rows with the unknown group
     ``UNKNOWN_GROUP`` among the scored ones (``cv=3`` on
     :func:`~jtt_sklearn.model_selection.make_validation_protocol`'s data, or
-    ``return_train_score=True``) raise :class:`UnknownGroupLabelsError`,
+    ``return_train_score=True``) raise :class:`~jtt_sklearn.exceptions.UnknownGroupLabelsError`,
     another ``BaseException``, for the same reason. Other scoring failures
     (a fold with a single group) follow ``error_score``; use
     ``error_score="raise"``.

@@ -145,7 +145,7 @@ def make_validation_protocol(
         Validation labels.
     group_labels_val : array-like of int or str of shape (n_val,)
         Group of each validation row: integer ids (see
-        :func:`~jtt_sklearn.metrics.make_groups`) or names, as the group
+        :func:`~jtt_sklearn.utils.make_groups`) or names, as the group
         scorers take them; at least two groups, none unknown.
 
     Returns

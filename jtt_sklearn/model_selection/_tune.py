@@ -77,7 +77,7 @@ def tune_on_validation(
         ``final_params`` is moved onto the base estimator, where the search
         can vary it. ``best_params_`` then holds the chosen length too. On
         coloured digits it took 0.25-0.35 of the full grid's time (see
-        docs/results.md).
+        :doc:`/results`).
     verbose : int, default=0
         0 prints nothing. 1 or more prints what the candidates are scored
         by, then scikit-learn's line per candidate before it is fitted

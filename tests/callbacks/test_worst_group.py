@@ -215,6 +215,16 @@ def test_clone_and_params(data):
         ({"classes": ["a", "b"]}, r"labels \[0, 1\] that are not in classes"),
         ({"X_valid": np.zeros((5, 2), dtype=np.float32)}, "X_valid has 5 rows"),
     ],
+    ids=[
+        "unknown-group",
+        "single-group",
+        "short-group-labels",
+        "string-y",
+        "repeated-classes",
+        "label-not-in-classes",
+        "labels-not-in-string-classes",
+        "short-X",
+    ],
 )
 def test_invalid_inputs_raise_at_initialize(data, kwargs, match):
     _, _, X_val, y_val, groups_val = data

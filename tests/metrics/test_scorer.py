@@ -40,7 +40,7 @@ from jtt_sklearn.model_selection import (
     make_validation_protocol,
 )
 
-from .._fixtures import noisy_rows
+from .._fixtures import ignore_refit_on_validation_rows, noisy_rows
 
 # A plain grid over class weights: upweighting class 0 moves the threshold
 # away from the majority group's optimum toward the minority group's.
@@ -453,6 +453,7 @@ def test_folds_with_unknown_groups_stop_the_search_instead_of_scoring_nan(routin
         )
 
 
+@ignore_refit_on_validation_rows
 def test_the_protocol_split_still_scores_and_unknown_rows_fail_a_direct_call(routing):
     X, y, group_labels, cv = _protocol_data()
     search = GridSearchCV(
@@ -472,8 +473,6 @@ def test_the_protocol_split_still_scores_and_unknown_rows_fail_a_direct_call(rou
     named = np.where(group_labels == -1, "<unknown>", np.where(group_labels == 1, "minority", "majority"))
     with pytest.raises(UnknownGroupLabelsError, match="200 of the 300 rows"):
         make_worst_group_scorer()(model, X, y, group_labels=named)
-
-
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

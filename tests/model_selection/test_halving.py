@@ -17,7 +17,7 @@ from jtt_sklearn.model_selection import (
     tune_on_validation,
 )
 
-from .._fixtures import small_protocol
+from .._fixtures import ignore_convergence, small_protocol
 from .._nets import EPOCHS_TRAINED, CountEpochs, make_net
 
 
@@ -71,9 +71,7 @@ def test_halving_rounds_share_stage_1_and_train_it_for_T_epochs(protocol_data, t
     assert len(model.identifier_.history) == search.best_params_["T"]
 
 
-def test_tune_on_validation_halving_prunes_the_final_models_and_keeps_final_params_length(
-    protocol_data, tmp_path
-):
+def test_halving_prunes_the_final_models_and_keeps_final_params_length(protocol_data, tmp_path):
     (X_train, y_train), (X_val, y_val, g_val) = protocol_data
     EPOCHS_TRAINED.clear()
     jtt = JTTClassifier(
@@ -115,10 +113,7 @@ def test_halving_refuses_what_it_cannot_vary(protocol_data):
         tune_on_validation(LogisticRegression(), {"C": [1.0]}, *args, search="halving")
 
 
-
-
-
-
+@ignore_convergence
 def test_refit_after_halving_trains_at_the_configured_length():
     protocol, (X_train, y_train) = small_protocol()
     with sklearn.config_context(enable_metadata_routing=True):
@@ -140,8 +135,11 @@ def test_refit_after_halving_trains_at_the_configured_length():
     assert model.base_estimator.max_iter == 24
 
 
-@pytest.mark.parametrize("length, rounds", [(27, [3, 9, 27]), (24, [8, 8, 24])])
-def test_the_last_halving_round_and_the_refit_train_at_the_configured_length(length, rounds):
+@ignore_convergence
+@pytest.mark.parametrize(
+    "length, rounds", [(27, [3, 9, 27]), (24, [8, 8, 24])], ids=["27-epochs", "24-epochs"]
+)
+def test_last_halving_round_and_refit_train_at_the_configured_length(length, rounds):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(150, 3))
     y = ((X[:, 0] + 0.5 * rng.normal(size=150)) > 0).astype(int)

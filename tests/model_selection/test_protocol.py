@@ -42,7 +42,7 @@ from jtt_sklearn.model_selection import (
     tune_on_validation,
 )
 
-from .._fixtures import noisy_rows, small_protocol
+from .._fixtures import ignore_refit_on_validation_rows, noisy_rows, small_protocol
 
 GRID = {"class_weight": [None, {0: 3, 1: 1}, {0: 10, 1: 1}]}
 
@@ -127,9 +127,12 @@ def test_default_refit_uses_all_rows(routing):
     # Documented behaviour: GridSearchCV's own refit includes the validation rows.
     X_train, y_train, X_val, y_val, groups_val = make_split()
     X, y, group_labels, cv = make_validation_protocol(X_train, y_train, X_val, y_val, groups_val)
-    search = GridSearchCV(LogisticRegression(C=100), GRID, cv=cv, scoring=make_worst_group_scorer()).fit(
-        X, y, group_labels=group_labels
-    )
+    search = GridSearchCV(LogisticRegression(C=100), GRID, cv=cv, scoring=make_worst_group_scorer())
+    # ... and says so, naming the fix.
+    with pytest.warns(
+        UserWarning, match=r"GridSearchCV\(refit=True\) on make_validation_protocol's rows.*refit_on_train"
+    ):
+        search.fit(X, y, group_labels=group_labels)
     reference = LogisticRegression(C=100, **search.best_params_).fit(X, y)
     np.testing.assert_allclose(search.best_estimator_.coef_, reference.coef_)
 
@@ -204,6 +207,18 @@ def test_lists_are_accepted():
         ({"X_val": np.zeros((20, 3))}, ValueError, "same shape apart from"),
         ({"X_val": pd.DataFrame(np.zeros((20, 2)))}, TypeError, "same type"),
     ],
+    ids=[
+        "short-y_train",
+        "short-y_val",
+        "short-group_labels_val",
+        "all-unknown",
+        "single-int-group",
+        "single-str-group",
+        "float-groups",
+        "all-unknown-names",
+        "X_val-shape",
+        "X_val-type",
+    ],
 )
 def test_protocol_errors(changes, error, match):
     X_train, y_train, X_val, y_val, groups_val = make_split(n_train=10, n_val=20)
@@ -227,6 +242,7 @@ def test_mismatched_dataframe_columns_raise():
         make_validation_protocol(X_train, [0, 1], X_val, [0, 1], [0, 1])
 
 
+@ignore_refit_on_validation_rows
 def test_scoring_training_rows_raises(routing):
     # return_train_score would score the training rows, which have no group.
     X_train, y_train, X_val, y_val, groups_val = make_split()
@@ -322,6 +338,7 @@ def test_worst_group_selection_differs_from_accuracy_selection(routing, digits_p
     assert results["mean_test_worst_group"].max() == pytest.approx(expected)
 
 
+@ignore_refit_on_validation_rows
 def test_randomized_and_halving_searches_and_cross_validate(routing, digits_protocol):
     X, y, groups, cv = digits_protocol
     scorer = make_worst_group_scorer()
@@ -362,10 +379,6 @@ def test_group_kfold_on_patient_ids_and_worst_group_on_group_labels(routing, dig
     ).fit(X, y, groups=patients, group_labels=groups)
     for split in range(3):
         assert not np.isnan(search.cv_results_[f"split{split}_test_score"]).any()
-
-
-
-
 
 
 @pytest.mark.parametrize("refit", [True, False])

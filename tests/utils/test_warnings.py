@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from jtt_sklearn import JTTClassifier
 
-from .._fixtures import float32_classification
+from .._fixtures import float32_classification, ignore_convergence
 from .._nets import make_net
 
 
@@ -38,6 +38,7 @@ class WaitingLogisticRegression(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
+@ignore_convergence
 def test_fits_in_threads_leave_the_warning_filters_as_they_were(data):
     X, y = data
     WaitingLogisticRegression.events = {
