@@ -27,7 +27,7 @@ class GroupSplit(NamedTuple):
         Class labels ``0 .. n_classes - 1``.
     group_labels : ndarray of shape (n_samples,), dtype int64
         Group ids ``label * n_attributes + attribute``, as built by
-        :func:`jtt_sklearn.utils._groups.make_groups`.
+        :func:`~jtt_sklearn.utils.make_groups`.
     """
 
     X: Any
