@@ -568,7 +568,8 @@ def scaling_table(points, sweep):
             continue
         lines.append(
             f"| {SCALING_LABELS[p['kind']]} | {p[column]:,} | {p['jtt_s']:.2f} | {p['hand_s']:.2f} | "
-            f"{p['ratio']:.2f} | {1e5 * p['jtt_s'] / p['rows']:.2f} | {p['jtt_mb']:.0f} / {p['hand_mb']:.0f} | "
+            f"{p['ratio']:.2f} | {1e5 * p['jtt_s'] / p['rows']:.2f} | "
+            f"{p['jtt_mb']:.0f} / {p['hand_mb']:.0f} | "
             f"{p['jtt_fit_mb']:.0f} / {p['hand_fit_mb']:.0f} |"
         )
     return "\n".join(lines)
@@ -639,8 +640,9 @@ def scaling_section(points):
                 f"{rows[-2]['rows']:,} to {rows[-1]['rows']:,} rows"
             )
     return (
-        f"""**How the cost grows** ({SCALING_FEATURES} float32 features, T=1, one final epoch; SGDClassifier with
-3 iterations, or `make_tabular_net(hidden=64, batch_size=512)`; each fit in a fresh process, one torch
+        f"""**How the cost grows** ({SCALING_FEATURES} float32 features, T=1, one final epoch;
+SGDClassifier with 3 iterations, or {{func}}`~jtt_sklearn.recipes.make_tabular_net` with
+`hidden=64, batch_size=512`; each fit in a fresh process, one torch
 thread; hand-written code is what a user writes without the library: SGD with `sample_weight`, the skorch
 net on copied rows; targets: linear in rows, at most 1.1x hand-written from 10^5 rows up, peak memory
 independent of lambda_up within 10%):
@@ -651,7 +653,8 @@ independent of lambda_up within 10%):
 
 ![time against rows and peak memory against lambda_up](img/scaling.png)
 
-JTT's time at the largest row count over the one before: {"; ".join(growth)}. {worst_line} JTT's peak memory from the
+JTT's time at the largest row count over the one before: {"; ".join(growth)}. {worst_line}
+JTT's peak memory from the
 smallest to the largest lambda_up: """
         + "; ".join(
             f"{SCALING_LABELS[k]} **{ratio:.2f}x** (the fit itself added {low:.0f} to {high:.0f} MB; "
@@ -776,7 +779,8 @@ def halving_section(halving):
     n_grid = first["grid"]["candidates"][0]
     trained = " + ".join(f"{c} x {r}" for c, r in zip(schedule["candidates"], schedule["rounds"]))
     total = sum(c * r for c, r in zip(schedule["candidates"], schedule["rounds"]))
-    return f"""**Successive halving** (`tune_on_validation(search="halving")` against `search="grid"`, each
+    return f"""**Successive halving** ({{func}}`~jtt_sklearn.model_selection.tune_on_validation` with
+`search="halving"` against `search="grid"`, each
 timed with its refit on the training rows; T in {{1, 2, 5}} x lambda_up in {{5, 20, 50, 100}}, final nets of
 {epochs} epochs; both share stage 1 through `memory` + `T_grid`, and `memory` serves the refit from the
 final-stage cache; targets: at most 0.4 of the grid's time, test worst group within 1 point):
