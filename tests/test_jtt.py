@@ -281,6 +281,7 @@ def test_a_failed_refit_on_new_labels_keeps_the_previous_state():
     np.testing.assert_array_equal(clf.predict(X), predictions)
 
 
+@ignore_weak_identifier  # stage 1 trains one epoch on purpose: it may or may not beat the majority class
 def test_a_failed_first_fit_leaves_the_estimator_unfitted():
     X, y = float32_classification(120, 6)
     clf = JTTClassifier(make_net(max_epochs=6), T=1, final_params={"callbacks": [FailInTraining()]})
