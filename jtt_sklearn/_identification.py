@@ -281,11 +281,14 @@ def _warn_if_uninformative(error_set, y, identifier, T, epochs_param):
     if correct < majority_count:
         accuracy, majority = correct / y.size, majority_count / y.size
         length = f"{epochs_param}={T}" if T is not None else "its configured length"
+        # Only where T sets an iteration count: for a net, T counts epochs and the remark would mislead.
+        libsvm = (
+            " (libsvm's max_iter counts solver iterations)" if str(epochs_param).endswith("max_iter") else ""
+        )
         warn_user(
             f"Stage 1 classified {accuracy:.1%} of the training rows correctly, less than "
             f"the {majority:.1%} of always predicting the majority class, so the error set "
             f"is close to random. {type(identifier).__name__} with {length} probably stops far "
-            "too early (libsvm's max_iter counts solver iterations): raise T, pass T=None, or "
-            "name another epochs_param.",
+            f"too early{libsvm}: raise T, pass T=None, or name another epochs_param.",
             WeakIdentifierWarning,
         )

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from torch import nn
 import torch
 from joblib import Memory
 from sklearn.base import clone
@@ -97,8 +98,20 @@ def test_an_identifier_worse_than_the_majority_class_warns():
 
     X, y, _ = load_colored_digits(random_state=0).train
     # For SVC, max_iter counts solver iterations: one is no identification model at all.
-    with pytest.warns(WeakIdentifierWarning, match="T=None"):
+    with pytest.warns(WeakIdentifierWarning, match="T=None") as record:
         JTTClassifier(SVC(), T=1).fit(X, y)
+    assert "libsvm's max_iter counts solver iterations" in str(record[0].message)
+
+
+def test_the_weak_identifier_warning_names_no_solver_iterations_for_a_net():
+    """For a net T counts epochs: the libsvm remark would send the user the wrong way."""
+    from skorch import NeuralNetClassifier
+
+    from jtt_sklearn._identification import _warn_if_uninformative
+
+    y = np.arange(20) % 2
+    with pytest.warns(WeakIdentifierWarning, match="max_epochs=1 probably stops far too early: raise T"):
+        _warn_if_uninformative(np.arange(20), y, NeuralNetClassifier(nn.Linear), 1, "max_epochs")
 
 
 # --- T_grid: one run of max(T_grid) epochs serves every T in it -----------------------------------
