@@ -298,6 +298,25 @@ def _injected_attribute_splits(
     return plan
 
 
+def _render_planned_splits(plan, y, render, n_attributes=2):
+    """The train, validation and test GroupSplits of a plan from :func:`_injected_attribute_splits`.
+
+    ``render(items, attribute)`` builds the features of each split's rows, in split order (it may
+    draw from the loader's random state, which then advances as in the loaders written out).
+    """
+    n_classes = len(np.unique(y))
+    splits = []
+    for split in ("train", "validation", "test"):
+        items, attribute = plan[split]
+        labels = y[items]
+        splits.append(
+            GroupSplit(
+                render(items, attribute), labels, _group_ids(labels, attribute, n_classes, n_attributes)
+            )
+        )
+    return tuple(splits)
+
+
 # Official split columns use 0/1/2 (Waterbirds, CelebA, group-DRO MultiNLI)
 # or names (WILDS CivilComments).
 _SPLIT_CODES = {

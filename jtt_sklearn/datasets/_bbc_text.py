@@ -13,11 +13,10 @@ from sklearn.utils import check_random_state
 
 from ._base import (
     DatasetSplits,
-    GroupSplit,
     _check_fraction,
     _check_strength,
-    _group_ids,
     _injected_attribute_splits,
+    _render_planned_splits,
 )
 
 
@@ -166,17 +165,14 @@ def load_bbc_titles(
         n_attributes=2,
         rng=rng,
     )
-    splits = []
-    for split in ("train", "validation", "test"):
-        items, attribute = plan[split]
-        X = np.array(
+
+    def render(items, attribute):
+        return np.array(
             [f"{t} {spurious_token}" if a else t for t, a in zip(title_array[items], attribute)],
             dtype=np.object_,
         )
-        y = y_all[items]
-        splits.append(GroupSplit(X, y, _group_ids(y, attribute, 2, 2)))
 
-    train, validation, test = splits
+    train, validation, test = _render_planned_splits(plan, y_all, render)
     return DatasetSplits(
         train,
         validation,

@@ -7,11 +7,10 @@ from sklearn.utils import check_random_state
 
 from ._base import (
     DatasetSplits,
-    GroupSplit,
     _check_fraction,
     _check_strength,
-    _group_ids,
     _injected_attribute_splits,
+    _render_planned_splits,
 )
 
 # Intensity of the faint copy of the digit in the *other* channel. Keeping the
@@ -70,16 +69,12 @@ def _make_colored_splits(
         n_attributes=2,
         rng=rng,
     )
-    splits = []
-    for split in ("train", "validation", "test"):
-        items, attribute = plan[split]
-        X = _colorize(images[items], attribute, noise, rng)
-        if not as_images:
-            X = X.reshape(len(X), -1)
-        y = y_all[items]
-        splits.append(GroupSplit(X, y, _group_ids(y, attribute, 2, 2)))
 
-    train, validation, test = splits
+    def render(items, attribute):
+        X = _colorize(images[items], attribute, noise, rng)
+        return X if as_images else X.reshape(len(X), -1)
+
+    train, validation, test = _render_planned_splits(plan, y_all, render)
     return DatasetSplits(
         train,
         validation,

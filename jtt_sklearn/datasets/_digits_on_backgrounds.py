@@ -13,11 +13,10 @@ from sklearn.utils import check_random_state
 
 from ._base import (
     DatasetSplits,
-    GroupSplit,
     _check_fraction,
     _check_strength,
-    _group_ids,
     _injected_attribute_splits,
+    _render_planned_splits,
 )
 
 _ATTRIBUTE_NAMES = ("temple background", "flower background")
@@ -173,13 +172,9 @@ def load_digits_on_backgrounds(
         rng=rng,
     )
     photos = _shrunk_photographs(image_size)
-    splits = []
-    for split in ("train", "validation", "test"):
-        items, attribute = plan[split]
-        X = _compose(strokes[items], attribute, photos, image_size, rng)
-        y = y_all[items]
-        splits.append(GroupSplit(X, y, _group_ids(y, attribute, 2, 2)))
-    train, validation, test = splits
+    train, validation, test = _render_planned_splits(
+        plan, y_all, lambda items, attribute: _compose(strokes[items], attribute, photos, image_size, rng)
+    )
     return DatasetSplits(
         train,
         validation,
