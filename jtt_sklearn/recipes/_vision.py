@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -144,9 +145,10 @@ def make_vision_net(
     mean: Normalisation = None,
     std: Normalisation = None,
     freeze_backbone: bool = False,
+    optimizer: type[torch.optim.Optimizer] = torch.optim.SGD,
     lr: float = 1e-5,
     weight_decay: float = 1.0,
-    momentum: float = 0.9,
+    momentum: float | None = None,
     batch_size: int = 64,
     max_epochs: int = 300,
     device: str = "cpu",
@@ -177,8 +179,15 @@ def make_vision_net(
         the model; None for none.
     freeze_backbone : bool, default=False
         Train the new head only (frozen features).
-    lr, weight_decay, momentum : float
-        SGD settings; the defaults are the paper's for Waterbirds.
+    optimizer : torch optimizer class, default=torch.optim.SGD
+        The paper's optimiser; ``torch.optim.Adam`` or ``AdamW`` move a
+        pretrained net further in a few epochs.
+    lr, weight_decay : float
+        Optimiser settings; the defaults are the paper's for Waterbirds.
+    momentum : float, default=None
+        SGD's momentum; None means the paper's 0.9 for SGD and nothing for an
+        optimiser without momentum (Adam). Setting it for such an optimiser
+        is an error.
     batch_size : int, default=64
     max_epochs : int, default=300
         Training length of the final model.
@@ -200,6 +209,13 @@ def make_vision_net(
     >>> net.optimizer__momentum, net.optimizer__weight_decay, net.lr
     (0.9, 1.0, 1e-05)
     """
+    optimizer_params = {"optimizer__weight_decay": weight_decay}
+    if "momentum" in inspect.signature(optimizer).parameters:
+        optimizer_params["optimizer__momentum"] = 0.9 if momentum is None else momentum
+    elif momentum is not None:
+        raise ValueError(
+            f"{optimizer.__name__} takes no momentum; leave momentum=None, or use torch.optim.SGD."
+        )
     loader_params = {}
     if num_workers:
         loader_params = {
@@ -217,9 +233,8 @@ def make_vision_net(
         module__std=std,
         module__freeze_backbone=freeze_backbone,
         criterion=nn.CrossEntropyLoss,
-        optimizer=torch.optim.SGD,
-        optimizer__momentum=momentum,
-        optimizer__weight_decay=weight_decay,
+        optimizer=optimizer,
+        **optimizer_params,
         lr=lr,
         batch_size=batch_size,
         max_epochs=max_epochs,

@@ -144,3 +144,15 @@ def _tiny_cnn():
     return torch.nn.Sequential(
         torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4 * 36, 10)
     )
+
+
+def test_the_optimiser_is_a_parameter_and_momentum_goes_only_to_one_that_takes_it():
+    sgd = make_vision_net("resnet18")
+    assert sgd.optimizer is torch.optim.SGD and sgd.optimizer__momentum == 0.9
+    assert make_vision_net("resnet18", momentum=0.5).optimizer__momentum == 0.5
+    adam = make_vision_net("resnet18", optimizer=torch.optim.Adam, lr=3e-4, weight_decay=0.0)
+    assert "optimizer__momentum" not in adam.get_params()
+    adam.initialize()  # Adam would reject a momentum argument here
+    assert isinstance(adam.optimizer_, torch.optim.Adam) and adam.optimizer_.defaults["lr"] == 3e-4
+    with pytest.raises(ValueError, match="Adam takes no momentum"):
+        make_vision_net("resnet18", optimizer=torch.optim.Adam, momentum=0.9)
