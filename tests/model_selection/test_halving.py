@@ -111,6 +111,11 @@ def test_halving_refuses_what_it_cannot_vary(protocol_data):
 
     with pytest.raises(ValueError, match="no base_estimator"):
         tune_on_validation(LogisticRegression(), {"C": [1.0]}, *args, search="halving")
+    for factor in (1, 2.5, True):
+        with pytest.raises(ValueError, match="factor must be an integer of at least 2"):
+            tune_on_validation(JTTClassifier(make_net()), {"T": [1]}, *args, search="halving", factor=factor)
+    with pytest.raises(ValueError, match="search='grid' does not do"):
+        tune_on_validation(JTTClassifier(make_net()), {"T": [1]}, *args, factor=9)
 
 
 @ignore_convergence
@@ -137,9 +142,11 @@ def test_refit_after_halving_trains_at_the_configured_length():
 
 @ignore_convergence
 @pytest.mark.parametrize(
-    "length, rounds", [(27, [3, 9, 27]), (24, [8, 8, 24])], ids=["27-epochs", "24-epochs"]
+    "length, factor, rounds, candidates",
+    [(27, None, [3, 9, 27], [12, 4, 2]), (24, None, [8, 8, 24], [12, 4, 2]), (27, 9, [3, 27], [12, 2])],
+    ids=["27-epochs", "24-epochs", "27-epochs-factor-9"],
 )
-def test_last_halving_round_and_refit_train_at_the_configured_length(length, rounds):
+def test_last_halving_round_and_refit_train_at_the_configured_length(length, factor, rounds, candidates):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(150, 3))
     y = ((X[:, 0] + 0.5 * rng.normal(size=150)) > 0).astype(int)
@@ -147,9 +154,9 @@ def test_last_halving_round_and_refit_train_at_the_configured_length(length, rou
     grid = {"T": [1, 2, 5], "lambda_up": [1, 5, 20, 50]}  # 12 candidates: three rounds of factor 3
     jtt = JTTClassifier(LogisticRegression(max_iter=length), random_state=0)
     model, search = tune_on_validation(
-        jtt, grid, X[:100], y[:100], X[100:], y[100:], g[100:], search="halving"
+        jtt, grid, X[:100], y[:100], X[100:], y[100:], g[100:], search="halving", factor=factor
     )
-    assert search.n_resources_ == rounds
+    assert search.n_resources_ == rounds and search.n_candidates_ == candidates
     assert model.base_estimator.max_iter == length
 
 
