@@ -13,6 +13,7 @@ from ._bbc_text import load_bbc_titles
 from ._colored_digits import load_colored_digits
 from ._colored_mnist import load_colored_mnist
 from ._digits_on_backgrounds import load_digits_on_backgrounds
+from ._mnist_on_backgrounds import load_mnist_on_backgrounds
 from ._synthetic import make_spurious_features
 from ._text_benchmarks import (
     CIVILCOMMENTS_IDENTITIES,
@@ -39,6 +40,7 @@ __all__ = [
     "load_colored_digits",
     "load_colored_mnist",
     "load_digits_on_backgrounds",
+    "load_mnist_on_backgrounds",
     "load_multinli",
     "load_waterbirds",
     "make_spurious_features",

@@ -149,6 +149,44 @@ def load_digits_on_backgrounds(
     >>> [counts.tolist() for counts in data.group_counts().values()]
     [[514, 27, 27, 510], [134, 134, 134, 134], [225, 225, 225, 225]]
     """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return _make_photograph_splits(
+        digits.images / 16.0,
+        digits.target,
+        (digits.target >= 5).astype(np.int64),
+        name="digits_on_backgrounds",
+        label_names=("digit<5", "digit>=5"),
+        label_text="y = (digit >= 5), from scikit-learn's 8x8 digits",
+        class_text=("digits < 5", "digits >= 5"),
+        spurious_strength=spurious_strength,
+        image_size=image_size,
+        validation_size=validation_size,
+        test_size=test_size,
+        random_state=random_state,
+    )
+
+
+def _make_photograph_splits(
+    images,
+    strata,
+    y_all,
+    *,
+    name,
+    label_names,
+    label_text,
+    class_text,
+    spurious_strength,
+    image_size,
+    validation_size,
+    test_size,
+    random_state,
+):
+    """Paste grey ``images`` (values in [0, 1]) on the photographs, split as the loaders document.
+
+    ``strata`` (the digit of each image) stratifies the split; ``y_all`` is the label.
+    """
     spurious_strength = _check_strength(spurious_strength)
     validation_size = _check_fraction(validation_size, "validation_size")
     test_size = _check_fraction(test_size, "test_size")
@@ -156,15 +194,11 @@ def load_digits_on_backgrounds(
         raise ValueError(f"image_size must be an integer of at least 8 (pixels); got {image_size!r}.")
     image_size = int(image_size)  # a numpy integer becomes a plain int
     rng = check_random_state(random_state)
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
     digit_size = max(4, int(round(0.6 * image_size)))
-    strokes = np.stack([_stroke_and_outline(image / 16.0, digit_size) for image in digits.images])
-    y_all = (digits.target >= 5).astype(np.int64)
+    strokes = np.stack([_stroke_and_outline(image, digit_size) for image in images])
     plan = _injected_attribute_splits(
         y_all,
-        digits.target,
+        strata,
         spurious_strength=spurious_strength,
         validation_size=validation_size,
         test_size=test_size,
@@ -179,16 +213,16 @@ def load_digits_on_backgrounds(
         train,
         validation,
         test,
-        name="digits_on_backgrounds",
-        label_names=("digit<5", "digit>=5"),
+        name=name,
+        label_names=label_names,
         attribute_names=_ATTRIBUTE_NAMES,
         spurious_strength=spurious_strength,
         description=(
-            "Binary label y = (digit >= 5), from scikit-learn's 8x8 digits scaled to 60% of a "
+            f"Binary label {label_text}, scaled to 60% of a "
             f"{image_size}x{image_size} RGB image and drawn in white at a random position. Spurious "
             "attribute = background: a random crop of scikit-learn's temple photograph (attribute 0) "
-            f"or flower photograph (attribute 1). In train, {spurious_strength:.0%} of digits < 5 are "
-            "on the temple and of digits >= 5 on the flower; in validation and test every image "
+            f"or flower photograph (attribute 1). In train, {spurious_strength:.0%} of {class_text[0]} are "
+            f"on the temple and of {class_text[1]} on the flower; in validation and test every image "
             "appears once on each background and both classes have the same number of images. No "
             "original image is in two splits."
         ),
