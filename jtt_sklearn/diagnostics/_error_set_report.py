@@ -55,6 +55,7 @@ def error_set_report(
     group_labels: ArrayLike,
     group_names: Mapping[Any, str] | Sequence[str] | None = ...,
     enrichment_threshold: float = ...,
+    coverage_threshold: float = ...,
     digits: int = ...,
     output_dict: Literal[False] = ...,
 ) -> str: ...
@@ -67,6 +68,7 @@ def error_set_report(
     group_labels: ArrayLike,
     group_names: Mapping[Any, str] | Sequence[str] | None = ...,
     enrichment_threshold: float = ...,
+    coverage_threshold: float = ...,
     digits: int = ...,
     output_dict: Literal[True],
 ) -> dict[str, Any]: ...
@@ -79,6 +81,7 @@ def error_set_report(
     group_labels: ArrayLike,
     group_names: Mapping[Any, str] | Sequence[str] | None = ...,
     enrichment_threshold: float = ...,
+    coverage_threshold: float = ...,
     digits: int = ...,
     output_dict: bool = ...,
 ) -> str | dict[str, Any]: ...
@@ -90,6 +93,7 @@ def error_set_report(
     group_labels: ArrayLike,
     group_names: Mapping[Any, str] | Sequence[str] | None = None,
     enrichment_threshold: float = 1.5,
+    coverage_threshold: float = 0.5,
     digits: int = 4,
     output_dict: bool = False,
 ) -> str | dict[str, Any]:
@@ -120,6 +124,10 @@ def error_set_report(
     enrichment_threshold : float, default=1.5
         How many times its share of the rows a group's share of the errors
         must be for the premise to hold (see Notes).
+    coverage_threshold : float, default=0.5
+        The share of such a group's rows that ``identifier_`` must
+        misclassify (its ``identifier_error_rate``) for the premise to hold:
+        upsampling reaches only the rows in the error set (see Notes).
     digits : int, default=4
         Digits of the numbers in the text report (``output_dict`` values are
         not rounded).
@@ -178,13 +186,16 @@ def error_set_report(
     **The rule.** JTT's premise holds when some group has at least
     ``enrichment_threshold`` times its share of the errors, both against all
     rows (``enrichment``) and against the rows of its classes
-    (``class_enrichment``); the verdict names the one with the highest
-    ``enrichment``. Otherwise it does not hold, and the verdict says why:
-    the errors are spread like the rows (no group reaches the threshold),
-    or they follow the classes (a group reaches it, but only because its
-    class is often misclassified, in all of that class's groups alike). In
-    the latter case upweighting the error set amounts to upweighting a
-    class.
+    (``class_enrichment``), and ``identifier_`` misclassifies at least
+    ``coverage_threshold`` of that group's rows; the verdict names the one
+    with the highest ``enrichment``. Otherwise it does not hold, and the
+    verdict says why: the errors are spread like the rows (no group reaches
+    the threshold), they follow the classes (a group reaches it, but only
+    because its class is often misclassified, in all of that class's groups
+    alike; upweighting the error set then amounts to upweighting a class),
+    or the premise holds only in part (the errors are concentrated in a
+    group, but the error set holds too few of its rows for upsampling to
+    reach that group).
 
     A group of a few rows can reach the threshold by chance; read the
     ``n_samples`` column. The identification model sees the validation rows
@@ -252,7 +263,9 @@ def error_set_report(
             "final_accuracy": final_overall,
         },
     }
-    premise_holds, verdict = _verdict(columns, names, expected, n_errors / n_rows, enrichment_threshold)
+    premise_holds, verdict = _verdict(
+        columns, names, expected, n_errors / n_rows, enrichment_threshold, coverage_threshold
+    )
     if output_dict:
         return {**report, **summary, "premise_holds": premise_holds, "verdict": verdict}
     labels = {
@@ -261,6 +274,19 @@ def error_set_report(
         "overall": "overall",
     }
     return _text_report(report, {labels[key]: summary[key] for key in _SUMMARY}, verdict, digits)
+
+
+def _premise(y, y_identifier, group_labels, *, enrichment_threshold=1.5, coverage_threshold=0.5):
+    """``(premise_holds, verdict)`` from labels and the identification model's predictions alone.
+
+    The verdict of :func:`error_set_report` without a fitted estimator: for saved predictions.
+    """
+    groups, _, counts, _ = _group_table(y, y_identifier, group_labels, min_groups=2)
+    columns, expected, n_errors = _identifier_columns(y, y_identifier, group_labels, counts)
+    names = _display_names(groups, None)
+    return _verdict(
+        columns, names, expected, n_errors / counts.sum(), enrichment_threshold, coverage_threshold
+    )
 
 
 def _identifier_columns(y, y_identifier, group_labels, counts):
@@ -349,7 +375,7 @@ def _groups_phrase(names, groups):
     return _and([repr(names[g]) for g in groups])
 
 
-def _verdict(columns, names, expected, overall_error_rate, threshold):
+def _verdict(columns, names, expected, overall_error_rate, threshold, coverage):
     """``(premise_holds, one paragraph)`` by the rule of error_set_report's Notes.
 
     Each percentage says what it is a share of, so that numbers that look alike (a group's error
@@ -363,7 +389,19 @@ def _verdict(columns, names, expected, overall_error_rate, threshold):
     enrichment, class_enrichment = columns["enrichment"], columns["class_enrichment"]
     share_of_errors, share_of_rows = columns["share_of_errors"], columns["share_of_rows"]
     rates = columns["identifier_error_rate"]
-    qualifies = (enrichment >= threshold) & (class_enrichment >= threshold)
+    concentrated = (enrichment >= threshold) & (class_enrichment >= threshold)
+    qualifies = concentrated & (rates >= coverage)
+    if concentrated.any() and not qualifies.any():
+        groups = np.flatnonzero(concentrated)
+        g = groups[np.argmax(rates[groups])]
+        return False, (
+            "JTT's premise holds only in part: the error set is concentrated in "
+            f"{'group' if groups.size == 1 else 'groups'} {_groups_phrase(names, groups)}, but holds under "
+            f"{coverage:.0%} of {'its' if groups.size == 1 else 'their'} rows. The identification model "
+            f"misclassifies {rates[g]:.1%} of the rows of {names[g]!r}"
+            f"{' (the most of these groups)' if groups.size > 1 else ''}, so upsampling the error set "
+            f"leaves the other {1 - rates[g]:.1%} of that group at weight 1." + _INSTEAD
+        )
     if qualifies.any():
         groups = np.flatnonzero(qualifies)
         groups = groups[np.argsort(-enrichment[groups], kind="stable")]

@@ -321,3 +321,21 @@ def test_plot_without_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         plot_error_set_report(report)
+
+
+def test_errors_concentrated_in_a_group_but_on_few_of_its_rows_hold_only_in_part():
+    # Every error in group 3, but on 3 of its 10 rows: enriched, yet upsampling reaches few of them.
+    wrong = (NESTED_GROUPS == 3) & (np.arange(40) % 10 < 3)
+    report = _verdict_case(wrong, NESTED_Y, NESTED_GROUPS, group_names={0: "a", 1: "b", 2: "c", 3: "d"})
+    assert report["d"]["enrichment"] == pytest.approx(4.0)
+    assert report["d"]["class_enrichment"] == pytest.approx(2.0)
+    assert report["premise_holds"] is False
+    assert report["verdict"].startswith(
+        "JTT's premise holds only in part: the error set is concentrated in group 'd', but holds under "
+        "50% of its rows. The identification model misclassifies 30.0% of the rows of 'd', so upsampling "
+        "the error set leaves the other 70.0% of that group at weight 1. Try instead:"
+    )
+    assert "Try instead: a stage-1 model that learns less" in report["verdict"]
+    # The threshold decides: a group with 30% of its rows in the error set is enough at 0.3.
+    lower = _verdict_case(wrong, NESTED_Y, NESTED_GROUPS, coverage_threshold=0.3)
+    assert lower["premise_holds"] is True and "concentrated in group '3'" in lower["verdict"]
