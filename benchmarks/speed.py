@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from joblib import Memory
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 from skorch import NeuralNetClassifier
 from torch import nn
 from torch.utils.data import SubsetRandomSampler
@@ -351,14 +351,41 @@ def measure_grid_reuse(n_rows, n_features, final_epochs, rounds):
 
 HALVING_GRID = {"T": [1, 2, 5], "lambda_up": [5, 20, 50, 100]}
 HALVING_DATASETS = ("colored_digits", "colored_mnist")
+# scikit-learn's factor, and the one the arithmetic of halving_arithmetic chooses for 12 candidates.
+HALVING_FACTORS = (3, 9)
 
 
-def measure_halving(seeds, final_epochs=27, datasets=HALVING_DATASETS):
-    """``tune_on_validation(search="halving")`` against ``search="grid"``, each with its refit.
+def halving_arithmetic(n_candidates, final_epochs, factor):
+    """Rounds, candidates per round and the cost in final-model epochs against a full grid.
 
-    Both searches share stage 1 through ``memory`` + ``T_grid`` and refit the chosen candidate on the
+    The rounds are those of ``HalvingGridSearchCV`` with the library's schedule: ``1 + floor(log_factor
+    n_candidates)`` rounds, the last at ``final_epochs``; each keeps ``ceil(n / factor)`` candidates.
+    """
+    from jtt_sklearn.model_selection._halving import _min_resources_ending_at
+
+    rounds = 1 + int(np.floor(np.log(n_candidates) / np.log(factor) + 1e-9))
+    first = _min_resources_ending_at(final_epochs, factor, n_candidates)
+    epochs = [min(first * factor**i, final_epochs) for i in range(rounds)]
+    candidates = [int(np.ceil(n_candidates / factor**i)) for i in range(rounds)]
+    cost = sum(c * e for c, e in zip(candidates, epochs))
+    return {
+        "rounds": epochs,
+        "candidates": candidates,
+        "epochs": cost,
+        "ratio": cost / (n_candidates * final_epochs),
+    }
+
+
+def _halving_key(factor):
+    return f"halving, factor {factor}"
+
+
+def measure_halving(seeds, final_epochs=27, datasets=HALVING_DATASETS, factors=HALVING_FACTORS):
+    """``tune_on_validation(search="halving")`` at each factor against ``search="grid"``, each with its refit.
+
+    All searches share stage 1 through ``memory`` + ``T_grid`` and refit the chosen candidate on the
     training rows; with ``memory`` that refit is served by the final-stage cache. Halving uses the
-    library's default schedule, whose last round trains at the configured length (``final_epochs``).
+    library's schedule, whose last round trains at the configured length (``final_epochs``).
     """
     from jtt_sklearn import datasets as jtt_datasets
     from jtt_sklearn.metrics import worst_group_accuracy
@@ -366,13 +393,14 @@ def measure_halving(seeds, final_epochs=27, datasets=HALVING_DATASETS):
     from jtt_sklearn.recipes import make_tabular_net
 
     runs = {}
+    searches = [("grid", "grid", None)] + [(_halving_key(f), "halving", f) for f in factors]
     for name in datasets:
         runs[name] = []
         for seed in seeds:
             data = getattr(jtt_datasets, f"load_{name}")(random_state=seed)
             (X_train, y_train, _), (X_val, y_val, g_val), (X_test, y_test, g_test) = data
             row = {}
-            for kind in ("grid", "halving"):
+            for key, kind, factor in searches:
                 with tempfile.TemporaryDirectory() as cache:
                     net = make_tabular_net(X_train.shape[1], max_epochs=final_epochs)
                     jtt = JTTClassifier(
@@ -380,11 +408,11 @@ def measure_halving(seeds, final_epochs=27, datasets=HALVING_DATASETS):
                     )
                     start = time.perf_counter()
                     model, search = tune_on_validation(
-                        jtt, HALVING_GRID, X_train, y_train, X_val, y_val, g_val, search=kind
+                        jtt, HALVING_GRID, X_train, y_train, X_val, y_val, g_val, search=kind, factor=factor
                     )
                     wall = time.perf_counter() - start
                 test = worst_group_accuracy(y_test, model.predict(X_test), group_labels=g_test)
-                row[kind] = {
+                row[key] = {
                     "wall": wall,
                     "best_params": {k: v for k, v in search.best_params_.items() if k in HALVING_GRID},
                     "rounds": [int(r) for r in getattr(search, "n_resources_", [final_epochs])],
@@ -394,36 +422,57 @@ def measure_halving(seeds, final_epochs=27, datasets=HALVING_DATASETS):
                     "final_epochs": int(model.final_estimator_.max_epochs),
                     "test": float(test),
                 }
-                print(f"halving benchmark {name} seed {seed} {kind}: {row[kind]}", flush=True)
+                print(f"halving benchmark {name} seed {seed} {key}: {row[key]}", flush=True)
             runs[name].append(row)
     summary = {
         name: {
-            "ratio": float(np.median([r["halving"]["wall"] / r["grid"]["wall"] for r in rows])),
-            "test_gap_points": float(
-                np.mean([100 * (r["halving"]["test"] - r["grid"]["test"]) for r in rows])
-            ),
+            factor: {
+                "ratio": float(
+                    np.median([r[_halving_key(factor)]["wall"] / r["grid"]["wall"] for r in rows])
+                ),
+                "test_gap_points": float(
+                    np.mean([100 * (r[_halving_key(factor)]["test"] - r["grid"]["test"]) for r in rows])
+                ),
+            }
+            for factor in factors
         }
         for name, rows in runs.items()
     }
-    result = {"runs": runs, "summary": summary, "final_epochs": final_epochs}
+    n_candidates = len(ParameterGrid(HALVING_GRID))
+    arithmetic = {factor: halving_arithmetic(n_candidates, final_epochs, factor) for factor in factors}
+    result = {
+        "runs": runs,
+        "summary": summary,
+        "final_epochs": final_epochs,
+        "factors": list(factors),
+        "arithmetic": arithmetic,
+    }
     print(f"halving: {summary}", flush=True)
     return result
 
 
 def halving_table(halving):
+    factors = halving["factors"]
     lines = [
-        "| dataset | seed | grid + refit, s | halving + refit, s | ratio | halving rounds, epochs "
-        "| grid: chosen, test worst group | halving: chosen, test worst group |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dataset | seed | grid + refit, s | "
+        + " | ".join(f"factor {f}: halving + refit, s (ratio) | factor {f}: rounds, epochs" for f in factors)
+        + " | grid: chosen, test worst group | "
+        + " | ".join(f"factor {f}: chosen, test worst group" for f in factors)
+        + " |",
+        "|---|---|---|" + "---|---|" * len(factors) + "---|" + "---|" * len(factors),
     ]
     for name, rows in halving["runs"].items():
         for seed, run in enumerate(rows):
-            grid, half = run["grid"], run["halving"]
+            grid = run["grid"]
+            halves = [run[_halving_key(f)] for f in factors]
             lines.append(
-                f"| {name} | {seed} | {grid['wall']:.1f} | {half['wall']:.1f} | "
-                f"{half['wall'] / grid['wall']:.2f} | {half['rounds']} | "
-                f"{_params(grid['best_params'])}, {100 * grid['test']:.1f} | "
-                f"{_params(half['best_params'])}, {100 * half['test']:.1f} |"
+                f"| {name} | {seed} | {grid['wall']:.1f} | "
+                + " | ".join(
+                    f"{h['wall']:.1f} ({h['wall'] / grid['wall']:.2f}) | {h['rounds']}" for h in halves
+                )
+                + f" | {_params(grid['best_params'])}, {100 * grid['test']:.1f} | "
+                + " | ".join(f"{_params(h['best_params'])}, {100 * h['test']:.1f}" for h in halves)
+                + " |"
             )
     return "\n".join(lines)
 
@@ -769,30 +818,41 @@ once the final model trains for two epochs, as here.
 def halving_section(halving):
     if not halving:
         return ""
+    factors, epochs = halving["factors"], halving["final_epochs"]
     summary = "; ".join(
-        f"{name}: ratio **{row['ratio']:.2f}**, test worst group {row['test_gap_points']:+.1f} points"
+        f"{name}, factor {f}: ratio **{row[f]['ratio']:.2f}**, test worst group {row[f]['test_gap_points']:+.1f} points"
         for name, row in halving["summary"].items()
+        for f in factors
     )
-    epochs = halving["final_epochs"]
-    first = next(iter(halving["runs"].values()))[0]
-    schedule = first["halving"]
-    n_grid = first["grid"]["candidates"][0]
-    trained = " + ".join(f"{c} x {r}" for c, r in zip(schedule["candidates"], schedule["rounds"]))
-    total = sum(c * r for c, r in zip(schedule["candidates"], schedule["rounds"]))
+    n_grid = len(ParameterGrid(HALVING_GRID))
+    arithmetic = "\n".join(
+        f"- factor {f}: "
+        + " + ".join(f"{c} x {r}" for c, r in zip(a["candidates"], a["rounds"]))
+        + f" = {a['epochs']} epochs, **{a['ratio']:.2f}** of the grid's {n_grid} x {epochs} = {n_grid * epochs}"
+        for f, a in halving["arithmetic"].items()
+    )
     return f"""**Successive halving** ({{func}}`~jtt_sklearn.model_selection.tune_on_validation` with
 `search="halving"` against `search="grid"`, each
 timed with its refit on the training rows; T in {{1, 2, 5}} x lambda_up in {{5, 20, 50, 100}}, final nets of
-{epochs} epochs; both share stage 1 through `memory` + `T_grid`, and `memory` serves the refit from the
+{epochs} epochs; all searches share stage 1 through `memory` + `T_grid`, and `memory` serves the refit from the
 final-stage cache; targets: at most 0.4 of the grid's time, test worst group within 1 point):
 
 {halving_table(halving)}
 
 Median wall-time ratio and mean test worst-group difference (halving minus grid) per dataset: {summary}.
-The last round trains at the configured {epochs} epochs, and so does the refit. Counted in final-model
-epochs (candidates x epochs per round), halving trains {trained} = {total} against the grid's
-{n_grid} x {epochs} = {n_grid * epochs}: **{total / (n_grid * epochs):.2f}** of the grid before any overhead;
-the rest of the ratio is the share of each fit that does not scale with epochs (stage 1, prediction,
-scoring)."""
+The last round trains at the configured {epochs} epochs, and so does the refit.
+
+The arithmetic, in final-model epochs (candidates x epochs per round; 12 candidates make
+1 + floor(log_factor 12) rounds, the first as short as lets the last end at {epochs} epochs):
+
+{arithmetic}
+
+Factor 3 cannot reach 0.4 of the wall time: its epoch count is already 0.39 of the grid's before any
+overhead, and two things make a halving epoch dearer than a grid epoch. The survivors are the large
+`lambda_up` candidates, whose epochs hold the most upsampled rows, and every candidate pays costs that
+do not scale with epochs (the cached stage 1 read from disk, building the net, predicting and scoring
+validation). Factor 9 (`tune_on_validation(..., search="halving", factor=9)`) trains every candidate
+for 3 epochs and the best 2 for {epochs}: one pruning step instead of two."""
 
 
 def n_jobs_section(n_jobs):

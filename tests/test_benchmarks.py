@@ -57,6 +57,9 @@ def test_quality_benchmark_fine_tunes_a_text_encoder_on_a_tiny_config(tmp_path):
     assert set(details["selection"]) == {"worst_group", "worst_class", "average", "no_stage1_regularisation"}
     assert "| bbc_titles_finetuned |" in results_md.read_text()
     assert "verdict" in details and details["premise_holds"] in (True, False, None)
+    # The verdict table redraws the verdict from the saved predictions: the same one the report gave.
+    assert len(details["validation"]["identifier"]) == len(details["validation"]["y"])
+    assert quality._premise_holds(details) == details["premise_holds"]
     # A second call reuses the saved runs instead of training again.
     assert quality.main(argv)["bbc_titles_finetuned"][0][0] == results
 
@@ -70,9 +73,12 @@ def test_speed_benchmark_smoke(tmp_path):
     assert results["grid"]["same_best_params"]
     assert set(results["raw"]) == {"demo-sized", "compute-bound"}
     assert all(row["ratio"] > 0 and row["errors"]["raw"] > 0 for row in results["raw"].values())
-    halving = results["halving"]["runs"]["colored_digits"][0]["halving"]
-    assert halving["rounds"][-1] == halving["final_epochs"] == 9  # the last round at the configured length
-    assert results["halving"]["summary"]["colored_digits"]["ratio"] > 0 and results["n_jobs"]["speedup"] > 0
+    for factor in (3, 9):
+        halving = results["halving"]["runs"]["colored_digits"][0][f"halving, factor {factor}"]
+        assert halving["rounds"][-1] == halving["final_epochs"] == 9  # the last round at the configured length
+        assert halving["rounds"] == results["halving"]["arithmetic"][factor]["rounds"]
+        assert results["halving"]["summary"]["colored_digits"][factor]["ratio"] > 0
+    assert results["n_jobs"]["speedup"] > 0
     sweeps = {(p["sweep"], p["kind"]) for p in results["scaling"]}
     assert sweeps == {(s, k) for s in ("rows", "lambda_up") for k in ("sgd", "skorch")}
     assert all(p["jtt_s"] > 0 and p["hand_s"] > 0 and p["jtt_mb"] > 0 for p in results["scaling"])
