@@ -122,6 +122,7 @@ def test_skops_cannot_store_a_net_built_from_a_module_instance(tmp_path):
     skops_io = _import_or_fail("skops.io", 'skops is in the dev extra: pip install -e ".[dev]"')
     X, y, _ = _data()
     # The README's style: a module instance, whose weights are then a parameter of the net.
+    torch.manual_seed(0)  # Net() draws its weights here, outside random_state
     net = NeuralNetClassifier(Net(), criterion=nn.CrossEntropyLoss, lr=0.1, max_epochs=4, train_split=None,
                               verbose=0)
     clf = JTTClassifier(net, T=None, lambda_up=5, random_state=0).fit(X, y)

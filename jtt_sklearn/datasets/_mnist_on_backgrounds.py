@@ -20,7 +20,7 @@ def _check_digits(digits):
         not isinstance(digits, (tuple, list))
         or len(digits) != 2
         or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) and 0 <= d <= 9 for d in digits
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) and 0 <= int(d) <= 9 for d in digits
         )
         or digits[0] == digits[1]
     ):

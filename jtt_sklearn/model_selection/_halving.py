@@ -38,7 +38,7 @@ def halving_setup(estimator, param_grid, *, factor=3, min_resources="auto"):
             f"search='halving' varies the training length of the base estimator, and "
             f"{type(estimator).__name__} has no base_estimator to vary. Use search='grid'."
         )
-    if not isinstance(factor, numbers.Integral) or isinstance(factor, bool) or factor < 2:
+    if not isinstance(factor, numbers.Integral) or isinstance(factor, bool) or int(factor) < 2:
         # Rounds are whole numbers of epochs, factor times longer each.
         raise ValueError(f"factor must be an integer of at least 2; got {factor!r}.")
     _refuse_T_none(estimator, param_grid)

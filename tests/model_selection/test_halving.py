@@ -144,7 +144,7 @@ def test_refit_after_halving_trains_at_the_configured_length():
 @pytest.mark.parametrize(
     "length, factor, rounds, candidates",
     [(27, None, [3, 9, 27], [12, 4, 2]), (24, None, [8, 8, 24], [12, 4, 2]), (27, 9, [3, 27], [12, 2])],
-    ids=["27-epochs", "24-epochs", "27-epochs-factor-9"],
+    ids=["27-epochs", "24-epochs", "27-factor-9"],
 )
 def test_last_halving_round_and_refit_train_at_the_configured_length(length, factor, rounds, candidates):
     rng = np.random.RandomState(0)
