@@ -361,9 +361,9 @@ def halving_arithmetic(n_candidates, final_epochs, factor):
     The rounds are those of ``HalvingGridSearchCV`` with the library's schedule: ``1 + floor(log_factor
     n_candidates)`` rounds, the last at ``final_epochs``; each keeps ``ceil(n / factor)`` candidates.
     """
-    from jtt_sklearn.model_selection._halving import _min_resources_ending_at
+    from jtt_sklearn.model_selection._halving import _min_resources_ending_at, _n_rounds
 
-    rounds = 1 + int(np.floor(np.log(n_candidates) / np.log(factor) + 1e-9))
+    rounds = _n_rounds(n_candidates, factor)
     first = _min_resources_ending_at(final_epochs, factor, n_candidates)
     epochs = [min(first * factor**i, final_epochs) for i in range(rounds)]
     candidates = [int(np.ceil(n_candidates / factor**i)) for i in range(rounds)]
@@ -842,17 +842,26 @@ final-stage cache; targets: at most 0.4 of the grid's time, test worst group wit
 Median wall-time ratio and mean test worst-group difference (halving minus grid) per dataset: {summary}.
 The last round trains at the configured {epochs} epochs, and so does the refit.
 
-The arithmetic, in final-model epochs (candidates x epochs per round; 12 candidates make
-1 + floor(log_factor 12) rounds, the first as short as lets the last end at {epochs} epochs):
+The arithmetic, in final-model epochs (candidates x epochs per round; {n_grid} candidates make
+1 + floor(log_factor {n_grid}) rounds, the first as short as lets the last end at {epochs} epochs):
 
 {arithmetic}
 
-Factor 3 cannot reach 0.4 of the wall time: its epoch count is already 0.39 of the grid's before any
-overhead, and two things make a halving epoch dearer than a grid epoch. The survivors are the large
-`lambda_up` candidates, whose epochs hold the most upsampled rows, and every candidate pays costs that
-do not scale with epochs (the cached stage 1 read from disk, building the net, predicting and scoring
-validation). Factor 9 (`tune_on_validation(..., search="halving", factor=9)`) trains every candidate
-for 3 epochs and the best 2 for {epochs}: one pruning step instead of two."""
+{halving_factors_paragraph(halving["arithmetic"], epochs)}"""
+
+
+def halving_factors_paragraph(arithmetic, epochs):
+    """Why the wall-time ratio exceeds the epoch ratio, and what the larger factor prunes, from the arithmetic."""
+    smallest, largest = min(arithmetic), max(arithmetic)
+    small, large = arithmetic[smallest], arithmetic[largest]
+    return f"""Factor {smallest} cannot reach 0.4 of the wall time once its epoch count is near it
+({small["ratio"]:.2f} of the grid's before any overhead): two things make a halving epoch dearer than a
+grid epoch. The survivors are the large `lambda_up` candidates, whose epochs hold the most upsampled
+rows, and every candidate pays costs that do not scale with epochs (the cached stage 1 read from disk,
+building the net, predicting and scoring validation). Factor {largest}
+(`tune_on_validation(..., search="halving", factor={largest})`) trains every candidate for
+{large["rounds"][0]} epochs and the best {large["candidates"][-1]} for {epochs}:
+{len(large["rounds"]) - 1} pruning step(s) instead of {len(small["rounds"]) - 1}."""
 
 
 def n_jobs_section(n_jobs):

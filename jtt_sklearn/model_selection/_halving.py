@@ -78,9 +78,14 @@ def _refuse_T_none(estimator, param_grid):
         )
 
 
+def _n_rounds(n_candidates, factor):
+    """HalvingGridSearchCV's rounds for ``n_candidates``: until one ``factor``-th is left."""
+    return 1 + floor(log(max(n_candidates, 1), factor))
+
+
 def _min_resources_ending_at(max_resources, factor, n_candidates):
     """The smallest first round whose geometric schedule of rounds ends exactly at ``max_resources``."""
-    rounds = 1 + floor(log(max(n_candidates, 1), factor))  # HalvingGridSearchCV's rounds for these candidates
+    rounds = _n_rounds(n_candidates, factor)
     k = rounds - 1
     while k > 0 and max_resources % factor**k:
         k -= 1
