@@ -7,11 +7,17 @@ speed markers):
    ``lambda_up=1``, on a dataset of ``--memory-mb`` MB, for a skorch base and
    a scikit-learn base (each fit in a fresh subprocess).
 2. **Overhead**: ``JTTClassifier.fit`` time over the same two trainings
-   written by hand in skorch (median of ``--repeats`` runs, one process).
+   written by hand in skorch (median of ``--repeats`` runs, one process),
+   and a second identical fit on the same ``memory=`` over the first.
 3. **Stage-1 reuse**: a grid over T in {1, 2, 5} x lambda_up in {5, 20, 50, 100}
    with 3 folds: with ``memory=``, and with ``memory=`` plus ``T_grid=``, over
    the naive search; the same search on a warm cache (the floor set by the
    final models); and whether ``best_params_`` are identical.
+4. **Successive halving** at factors 3 and 9 against the grid, each with its
+   refit, on coloured digits and coloured MNIST at 3 seeds; the epoch arithmetic.
+5. **Parallel search** (``n_jobs=2`` over ``n_jobs=1``) and **how the cost
+   grows**: time and peak memory against rows and ``lambda_up``, beside
+   hand-written two-stage code, with a plot in ``docs/img/scaling.png``.
 
     python benchmarks/speed.py
     python benchmarks/speed.py --quick     # small sizes, a smoke test
@@ -177,6 +183,31 @@ def measure_overhead(n_rows, n_features, repeats):
     result = {key: float(np.median(value)) for key, value in times.items()}
     result["ratio"] = result["jtt"] / result["hand"]
     print(f"overhead: {result}", flush=True)
+    return result
+
+
+def measure_cached_fit(n_rows, n_features, repeats):
+    """A fit against a second identical fit on the same ``memory``: what a refit after a search costs."""
+    X, y = make_data(n_rows, n_features, seed=1)
+    base = make_net(n_features, max_epochs=3)
+    times = {"first": [], "second": []}
+    identical = True
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            # A fresh cache per repeat, so each first fit trains both stages and each second loads them.
+            predictions = []
+            for key in times:
+                clf = JTTClassifier(base, T=1, lambda_up=20, memory=Memory(cache, verbose=0), random_state=0)
+                start = time.perf_counter()
+                clf.fit(X, y)
+                times[key].append(time.perf_counter() - start)
+                predictions.append(clf.predict(X))
+            identical &= bool(np.array_equal(*predictions))
+    result = {key: float(np.median(value)) for key, value in times.items()}
+    result["ratio"] = result["second"] / result["first"]
+    result["identical_predictions"] = identical
+    result["repeats"] = repeats
+    print(f"cached fit: {result}", flush=True)
     return result
 
 
@@ -745,7 +776,17 @@ def grid_table(grid):
 
 
 def write_results(
-    memory, overhead, grid, args, path, workload="", raw=None, halving=None, n_jobs=None, scaling=None
+    memory,
+    overhead,
+    grid,
+    args,
+    path,
+    workload="",
+    raw=None,
+    halving=None,
+    n_jobs=None,
+    scaling=None,
+    cached_fit=None,
 ):
     mem_rows = "\n".join(
         f"| {kind} | {row['data_mb']:.0f} | {row['error_set']} | {row['peak_mb_lambda_1']:.0f} | "
@@ -783,6 +824,8 @@ index array per epoch; the batches are the same rows in the same order as skorch
 {overhead["jtt"]:.2f} s against {overhead["hand"]:.2f} s for the same two trainings written by hand in
 skorch, on the same batch-fetching dataset: ratio **{overhead["ratio"]:.3f}**.
 
+{cached_fit_section(cached_fit)}
+
 **Stage-1 reuse** (GridSearchCV over T in {{1, 2, 5}} x lambda_up in {{5, 20, 50, 100}}, 3 folds,
 timed against the naive search; fastest of {grid["rounds"]} rounds; target at most 0.4):
 
@@ -813,6 +856,17 @@ F < 0.22 final epochs, and even an empty error set needs F < 1.17: no reuse of s
 once the final model trains for two epochs, as here.
 """
     write_section(path, "speed", section)
+
+
+def cached_fit_section(cached_fit):
+    if not cached_fit:
+        return "**A second identical fit**: not run."
+    return (
+        f"**A second identical fit** (the same workload, `memory=` on a fresh cache, median of "
+        f"{cached_fit['repeats']} pairs; target under 0.1): the first fit {cached_fit['first']:.2f} s, "
+        f"the second {cached_fit['second']:.3f} s, served by the stage-1 and final-stage caches: "
+        f"**{cached_fit['ratio']:.3f}** of a fit; identical predictions: {cached_fit['identical_predictions']}."
+    )
 
 
 def halving_section(halving):
@@ -928,6 +982,7 @@ def main(argv=None):
     raw = {name: measure_raw_ratio(name, repeats, raw_epochs) for name in RAW_WORKLOADS}
     memory = measure_memory(mem_rows, n_features)
     overhead = measure_overhead(over_rows, 64, repeats)
+    cached_fit = measure_cached_fit(over_rows, 64, repeats)
     grid = measure_grid_reuse(grid_rows, 32, final_epochs, 1 if args.quick else args.grid_rounds)
     halving = measure_halving([0] if args.quick else [0, 1, 2], halving_epochs, halving_datasets(args))
     n_jobs = measure_n_jobs(1, 1) if args.quick else measure_n_jobs()
@@ -945,8 +1000,10 @@ def main(argv=None):
         halving=halving,
         n_jobs=n_jobs,
         scaling=scaling,
+        cached_fit=cached_fit,
     )
     return {
+        "cached_fit": cached_fit,
         "memory": memory,
         "overhead": overhead,
         "grid": grid,

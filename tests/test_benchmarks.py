@@ -71,6 +71,7 @@ def test_speed_benchmark_smoke(tmp_path):
     assert set(results["memory"]) == {"skorch", "sklearn"}
     assert all(row["ratio"] > 0 for row in results["memory"].values())
     assert results["grid"]["same_best_params"]
+    assert results["cached_fit"]["identical_predictions"] and results["cached_fit"]["second"] > 0
     assert set(results["raw"]) == {"demo-sized", "compute-bound"}
     assert all(row["ratio"] > 0 and row["errors"]["raw"] > 0 for row in results["raw"].values())
     for factor in (3, 9):
