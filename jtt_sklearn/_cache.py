@@ -9,33 +9,42 @@ import joblib
 from .utils._warnings import warn_user
 
 
-class ShortRepr:
-    """Wrap a cached call's training data so that joblib's metadata holds one line, not the data.
+class TrainingData:
+    """A fit's training data, hashed once for the cache keys of both stages.
 
-    joblib hashes it by content, as it would the bare data, but writes the
-    ``repr`` of every argument into the cache's metadata: a list of texts
-    would be stored again in full.
+    joblib would hash the data by content in each stage (on a fit that both
+    caches serve, most of its time) and write the ``repr`` of every argument
+    into the cache's metadata (a list of texts, stored again in full). So the
+    cached functions' ``X`` is left out of their keys and this digest put in.
     """
 
     def __init__(self, value):
         self.value = value
+        self._digest = None
+
+    def digest(self):
+        if self._digest is None:
+            self._digest = joblib.hash(self.value)
+        return self._digest
 
     def __repr__(self):
         return f"<training data: {type(self.value).__name__}>"
 
 
 def unwrapped(X):
-    return X.value if isinstance(X, ShortRepr) else X
+    return X.value if isinstance(X, TrainingData) else X
 
 
-def call_cached(memory, func, *args, is_valid, ignore=(), **kwargs):
-    """``memory.cache(func)(*args, source=..., **kwargs)``, checked; ``args[0]`` is the estimator to fit.
+def call_cached(memory, func, estimator, data, *args, is_valid, ignore=(), **kwargs):
+    """``memory.cache(func)(estimator, data, *args, cache_key=..., **kwargs)``, checked.
 
-    Keyword arguments named in ``ignore`` (progress display) are passed on but
-    left out of the cache key. ``source`` is part of the key only: joblib
-    hashes a class by its name, so an edited module class of the user's would
-    otherwise bring back the model built from the old one. It fingerprints the
-    files that define the classes and functions in the estimator's parameters.
+    ``func`` fits ``estimator`` on ``data``, a :class:`TrainingData` that it
+    receives as its parameter ``X``. Keyword arguments named in ``ignore``
+    (progress display) are passed on but left out of the cache key.
+    ``cache_key`` is part of the key only: the data's digest, and a fingerprint
+    of the files that define the classes and functions in the estimator's
+    parameters (joblib hashes a class by its name, so an edited module class
+    of the user's would otherwise bring back the model built from the old one).
 
     A cache entry that loads as something ``is_valid`` rejects (a file
     overwritten by hand, or by an incompatible version) is recomputed and
@@ -45,13 +54,13 @@ def call_cached(memory, func, *args, is_valid, ignore=(), **kwargs):
     every argument.
     """
     if memory.location is None:
-        return func(*args, **kwargs)
-    cached = memory.cache(func, ignore=list(ignore))
-    kwargs = {"source": user_code_fingerprint(args[0]), **kwargs}
+        return func(estimator, data, *args, **kwargs)
+    cached = memory.cache(func, ignore=["X", *ignore])
     try:
-        result = cached(*args, **kwargs)
+        kwargs = {"cache_key": (data.digest(), user_code_fingerprint(estimator)), **kwargs}
+        result = cached(estimator, data, *args, **kwargs)
     except (pickle.PicklingError, AttributeError, TypeError):
-        _check_hashable(args[0])  # the usual cause; anything else is raised as it was
+        _check_hashable(estimator)  # the usual cause; anything else is raised as it was
         raise
     if is_valid(result):
         return result
@@ -60,7 +69,7 @@ def call_cached(memory, func, *args, is_valid, ignore=(), **kwargs):
         f"{type(result).__name__}, not what that stage returns; it was recomputed and overwritten.",
         UserWarning,
     )
-    result, _ = cached.call(*args, **kwargs)
+    result, _ = cached.call(estimator, data, *args, **kwargs)
     return result
 
 

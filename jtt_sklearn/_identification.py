@@ -14,7 +14,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 
-from ._cache import ShortRepr, call_cached, unwrapped
+from ._cache import call_cached, unwrapped
 from ._skorch import find_skorch_net
 from ._training import stage_training
 from .callbacks._error_sets import ErrorSetRecorder
@@ -38,8 +38,9 @@ class IdentificationRun(NamedTuple):
 def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, seed, memory, progress):
     """Train ``identifier`` (a seeded clone set to ``T`` epochs); return it and its error set.
 
-    ``T_grid`` is None or the sorted epochs that :func:`check_T_grid` returned;
-    ``memory`` is a :class:`joblib.Memory`.
+    ``X`` is a :class:`~jtt_sklearn._cache.TrainingData`; ``T_grid`` is None or
+    the sorted epochs that :func:`check_T_grid` returned; ``memory`` is a
+    :class:`joblib.Memory`.
     Warns when the error set is empty, or when stage 1 did worse than always
     predicting the majority class (its errors are then close to random).
     """
@@ -48,7 +49,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
             memory,
             _train_and_find_errors,
             identifier,
-            ShortRepr(X),
+            X,
             y,
             fit_params,
             seed,
@@ -71,7 +72,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
             memory,
             _train_for_every_T,
             identifier,
-            ShortRepr(X),
+            X,
             y,
             fit_params,
             seed,
@@ -87,10 +88,10 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
     return identifier, error_set
 
 
-def _train_and_find_errors(identifier, X, y, fit_params, seed, T, source=None, progress=None):
+def _train_and_find_errors(identifier, X, y, fit_params, seed, T, cache_key=None, progress=None):
     """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets).
 
-    ``source`` only keys the cache (see :func:`~jtt_sklearn._cache.call_cached`).
+    ``cache_key`` only keys the cache (see :func:`~jtt_sklearn._cache.call_cached`).
     """
     X = unwrapped(X)
     with _stage_1_training(identifier, X, y, seed, progress):
@@ -99,7 +100,7 @@ def _train_and_find_errors(identifier, X, y, fit_params, seed, T, source=None, p
     return IdentificationRun(identifier, {T: np.flatnonzero(predicted != y).astype(np.int64)}, {})
 
 
-def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, source=None, progress=None):
+def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, cache_key=None, progress=None):
     """One run of ``max(epochs)`` epochs; records the error set and weights after each epoch in ``epochs``.
 
     The finished net must still hold the weights of the last recording:

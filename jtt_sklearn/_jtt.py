@@ -33,6 +33,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_memory
 
 from ._base import DelegatingClassifierMixin, fit_context, resolve_epochs_param
+from ._cache import TrainingData
 from ._identification import check_T_grid, identify_errors
 from ._skorch import (
     check_net_params,
@@ -266,11 +267,12 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
         check_net_params(final, sampler=strategy == "sampler", stage=FINAL_STAGE)  # before stage 1 trains
         memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
+        data = TrainingData(X)  # with memory, hashed once for the cache keys of both stages
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = self._announce(f"stage 1/2: identification, {self._stage_1_length(epochs_param, T_grid)}")
         identifier, error_set = identify_errors(
-            identifier, X, y, T=self.T, T_grid=T_grid, epochs_param=epochs_param, fit_params=routed_params,
+            identifier, data, y, T=self.T, T_grid=T_grid, epochs_param=epochs_param, fit_params=routed_params,
             seed=identify_seed, memory=memory, progress=epoch_progress(self.verbose, "stage 1/2"),
         )  # fmt: skip
         self._log("stage 1", start, f"{error_set.size} of {y.size} rows misclassified")
@@ -282,7 +284,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
         multiplicity = upsampling_multiplicity(y.size, error_set, self.lambda_up)
         final = fit_final_model(
-            final, X, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
+            final, data, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
             shuffle_seed=shuffle_seed, stage=FINAL_STAGE, memory=memory,
             progress=epoch_progress(self.verbose, "stage 2/2"),
         )  # fmt: skip

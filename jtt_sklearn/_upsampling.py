@@ -20,7 +20,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 
-from ._cache import ShortRepr, call_cached, unwrapped
+from ._cache import call_cached, unwrapped
 from ._skorch import check_iterator_train, find_skorch_net
 from ._training import stage_training
 from .utils._sampling import UpsamplingDataLoader
@@ -111,11 +111,11 @@ def fit_final_model(
     """Stage 2 through ``memory``: a refit of a candidate a search already trained is loaded, not trained.
 
     The key is everything that determines the fit: the seeded estimator, the
-    data, the multiplicities (the error set and ``lambda_up``), the strategy,
+    data (``X``, a :class:`~jtt_sklearn._cache.TrainingData`), the multiplicities (the error set and ``lambda_up``), the strategy,
     the fit parameters and the seeds.
     """
     return call_cached(
-        memory, fit_upsampled, final, ShortRepr(X), y, multiplicity,
+        memory, fit_upsampled, final, X, y, multiplicity,
         is_valid=lambda fitted: type(fitted) is type(final), ignore=("callbacks",),
         strategy=strategy, fit_params=fit_params, seed=seed, shuffle_seed=shuffle_seed, stage=stage,
         callbacks=progress,
@@ -134,13 +134,13 @@ def fit_upsampled(
     shuffle_seed,
     stage,
     callbacks=None,
-    source=None,
+    cache_key=None,
 ):
     """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times; return it.
 
     JTT's stage 2 and the group-balanced baseline train this way. ``seed``
     seeds torch (in a forked RNG); ``shuffle_seed`` orders the upsampled rows.
-    ``source`` only keys a cache (see :func:`~jtt_sklearn._cache.call_cached`).
+    ``cache_key`` only keys a cache (see :func:`~jtt_sklearn._cache.call_cached`).
     """
     X = unwrapped(X)
     with stage_training(

@@ -250,6 +250,32 @@ def test_a_second_identical_fit_trains_nothing_and_predicts_the_same(base, tmp_p
     assert trainings[2:] == ["stage 2"]  # another lambda_up: stage 2 only
 
 
+def test_a_fit_hashes_its_training_data_once_for_both_stages(tmp_path, monkeypatch):
+    # Hashing the data is most of a fit that both caches serve: once, not once per stage.
+    X, y = _cache_rows()
+    hashed = []
+    save = joblib.hashing.NumpyHasher.save
+
+    def counting_save(self, obj):
+        hashed.append(obj is X)
+        return save(self, obj)
+
+    monkeypatch.setattr(joblib.hashing.NumpyHasher, "save", counting_save)
+    for _ in range(2):  # trained, then served by both caches
+        hashed.clear()
+        JTTClassifier(LogisticRegression(), T=1, lambda_up=4, memory=tmp_path, random_state=0).fit(X, y)
+        assert sum(hashed) == 1
+
+
+def test_the_same_data_changed_in_place_misses_both_caches(tmp_path, trainings):
+    X, y = _cache_rows()
+    first = JTTClassifier(LogisticRegression(), T=1, lambda_up=4, memory=tmp_path, random_state=0).fit(X, y)
+    X[:, 0] *= -1  # the same array object, other values: the digest is taken per fit
+    second = JTTClassifier(LogisticRegression(), T=1, lambda_up=4, memory=tmp_path, random_state=0).fit(X, y)
+    assert trainings == ["stage 1", "stage 2"] * 2
+    assert not np.array_equal(first.final_estimator_.coef_, second.final_estimator_.coef_)
+
+
 @ignore_weak_identifier
 def test_without_memory_every_fit_trains_both_stages(tmp_path, trainings):
     X, y = _cache_rows()
