@@ -77,8 +77,8 @@ def tune_on_validation(
         (and ``T_grid``) every round reuses it. A training length in
         ``final_params`` is moved onto the base estimator, where the search
         can vary it. ``best_params_`` then holds the chosen length too. On
-        12 candidates and 27-epoch nets it took 0.5-0.77 of the full grid's
-        time with ``factor=3`` and 0.26-0.58 with ``factor=9`` (see
+        12 candidates and 27-epoch nets it took 0.53-0.74 of the full grid's
+        time with ``factor=3`` and 0.26-0.51 with ``factor=9`` (see
         :doc:`/results`).
     factor : int, default=None
         With ``search="halving"`` only: each round keeps the best
