@@ -865,7 +865,8 @@ def cached_fit_section(cached_fit):
         f"**A second identical fit** (the same workload, `memory=` on a fresh cache, median of "
         f"{cached_fit['repeats']} pairs; target under 0.1): the first fit {cached_fit['first']:.2f} s, "
         f"the second {cached_fit['second']:.3f} s, served by the stage-1 and final-stage caches: "
-        f"**{cached_fit['ratio']:.3f}** of a fit; identical predictions: {cached_fit['identical_predictions']}."
+        f"**{cached_fit['ratio']:.3f}** of a fit; identical predictions: "
+        f"{cached_fit['identical_predictions']}."
     )
 
 

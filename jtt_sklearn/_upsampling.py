@@ -111,8 +111,9 @@ def fit_final_model(
     """Stage 2 through ``memory``: a refit of a candidate a search already trained is loaded, not trained.
 
     The key is everything that determines the fit: the seeded estimator, the
-    data (``X``, a :class:`~jtt_sklearn._cache.TrainingData`), the multiplicities (the error set and ``lambda_up``), the strategy,
-    the fit parameters and the seeds.
+    data (``X``, a :class:`~jtt_sklearn._cache.TrainingData`), the
+    multiplicities (the error set and ``lambda_up``), the strategy, the fit
+    parameters and the seeds.
     """
     return call_cached(
         memory, fit_upsampled, final, X, y, multiplicity,
