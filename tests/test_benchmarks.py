@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,6 +80,8 @@ def test_speed_benchmark_smoke(tmp_path):
         assert halving["rounds"][-1] == halving["final_epochs"] == 9  # the last round at the configured length
         assert halving["rounds"] == results["halving"]["arithmetic"][factor]["rounds"]
         assert results["halving"]["summary"]["colored_digits"][factor]["ratio"] > 0
+        grid = results["halving"]["runs"]["colored_digits"][0]["grid"]
+        assert 0 < halving["rows_trained"] < grid["rows_trained"]
     assert results["n_jobs"]["speedup"] > 0
     sweeps = {(p["sweep"], p["kind"]) for p in results["scaling"]}
     assert sweeps == {(s, k) for s in ("rows", "lambda_up") for k in ("sgd", "skorch")}
@@ -87,6 +90,20 @@ def test_speed_benchmark_smoke(tmp_path):
     text = results_md.read_text()
     assert "<!-- speed:start -->" in text and "Against raw PyTorch" in text
     assert "Successive halving" in text and "How the cost grows" in text
+
+
+def test_rows_trained_counts_each_distinct_final_fit_once():
+    speed = _load("speed")
+    search = type("Search", (), {})()
+    # T=1 and T=2 misclassify the same two rows, so their candidates are one cached fit.
+    error_sets = {1: np.array([0, 3]), 2: np.array([0, 3]), 5: np.array([1, 2, 3])}
+    params = [{"T": T, "lambda_up": 5} for T in (1, 2, 5, 1)]
+    search.cv_results_ = {"params": params, "n_resources": [3, 3, 3, 27]}
+    n = 10
+    expected = 3 * (n + 4 * 2) + 3 * (n + 4 * 3) + 27 * (n + 4 * 2)
+    assert speed.rows_trained(search, n, error_sets, final_epochs=27) == expected
+    del search.cv_results_["n_resources"]  # a grid: every candidate at the final length
+    assert speed.rows_trained(search, n, error_sets, final_epochs=27) == 27 * ((n + 4 * 2) + (n + 4 * 3))
 
 
 # Random labels: stage 1 is no better than the majority class, as the benchmark means it to be.
