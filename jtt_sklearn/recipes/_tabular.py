@@ -17,27 +17,34 @@ class TabularMLP(nn.Module):
 
     Parameters
     ----------
-    n_features : int
-        Width of the input rows.
+    n_features : int or None, default=128
+        Width of the input rows. None makes the first layer a
+        :class:`torch.nn.LazyLinear`, which takes its width from the first
+        batch it sees (for rows from a ``ColumnTransformer``, whose width
+        you do not know in advance).
     n_classes : int, default=2
         Number of output logits.
     hidden : int, default=64
         Width of the hidden layer.
     """
 
-    def __init__(self, n_features: int = 128, n_classes: int = 2, hidden: int = 64) -> None:
+    def __init__(self, n_features: int | None = 128, n_classes: int = 2, hidden: int = 64) -> None:
         super().__init__()
-        self.layers = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+        # LazyLinear's weights are made at the first forward pass, inside fit: under JTT's seeded
+        # stages, so a seeded fit is still reproducible.
+        first = nn.LazyLinear(hidden) if n_features is None else nn.Linear(n_features, hidden)
+        self.layers = nn.Sequential(first, nn.ReLU(), nn.Linear(hidden, n_classes))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         # A no-op on float32 rows, so their results are unchanged; without it float64 rows fail
-        # in the first Linear ("mat1 and mat2 must have the same dtype").
-        first = cast(nn.Linear, self.layers[0])  # indexing a Sequential gives a plain Module
-        return self.layers(X.to(first.weight.dtype))
+        # in the first Linear ("mat1 and mat2 must have the same dtype"). The last layer is never
+        # lazy, so its dtype is known before the first batch.
+        last = cast(nn.Linear, self.layers[-1])  # indexing a Sequential gives a plain Module
+        return self.layers(X.to(last.weight.dtype))
 
 
 def make_tabular_net(
-    n_features: int,
+    n_features: int | None = None,
     n_classes: int = 2,
     *,
     hidden: int = 64,
@@ -54,8 +61,11 @@ def make_tabular_net(
 
     Parameters
     ----------
-    n_features : int
-        Width of the input rows (``X.shape[1]``).
+    n_features : int or None, default=None
+        Width of the input rows (``X.shape[1]``). None (the default) takes
+        it from the first training batch (a :class:`torch.nn.LazyLinear`
+        first layer), so the net works right after a ``ColumnTransformer``
+        or a ``OneHotEncoder`` without computing their output width.
     n_classes : int, default=2
         Number of classes.
     hidden : int, default=64
