@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from .._jtt import JTTClassifier
@@ -85,6 +87,16 @@ def error_set_report(
     digits: int = ...,
     output_dict: bool = ...,
 ) -> str | dict[str, Any]: ...
+@validate_params(
+    {
+        # A share of errors under the share of rows is no concentration: the threshold starts at 1.
+        "enrichment_threshold": [Interval(Real, 1, np.inf, closed="left")],
+        "coverage_threshold": [Interval(Real, 0, 1, closed="both")],  # a share of a group's rows
+        "digits": [Interval(Integral, 0, None, closed="left")],
+        "output_dict": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def error_set_report(
     estimator: Any,
     X: ArrayLike | Any,
@@ -121,10 +133,10 @@ def error_set_report(
         Their groups; at least two groups, none unknown (-1).
     group_names : dict or sequence of str, default=None
         Display names, as for :func:`~jtt_sklearn.metrics.group_report`.
-    enrichment_threshold : float, default=1.5
+    enrichment_threshold : float in [1, inf), default=1.5
         How many times its share of the rows a group's share of the errors
         must be for the premise to hold (see Notes).
-    coverage_threshold : float, default=0.5
+    coverage_threshold : float in [0, 1], default=0.5
         The share of such a group's rows that ``identifier_`` must
         misclassify (its ``identifier_error_rate``) for the premise to hold:
         upsampling reaches only the rows in the error set (see Notes).
@@ -174,7 +186,8 @@ def error_set_report(
         If it is not fitted.
     ValueError
         If the inputs differ in length, a row has the unknown group, or
-        only one group is present.
+        only one group is present; ``InvalidParameterError`` (a ValueError)
+        if a threshold is outside its range or NaN.
 
     See Also
     --------

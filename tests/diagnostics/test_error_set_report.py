@@ -133,6 +133,40 @@ def test_the_threshold_decides():
     assert "follow the classes" in report["verdict"]
 
 
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        # 50 (a percentage) and negative shares used to give "holds only in part" or a premise
+        # that holds on any error rate; NaN thresholds made every comparison False.
+        ({"coverage_threshold": 50}, r"'coverage_threshold' .* in the range \[0.0, 1.0\]. Got 50"),
+        ({"coverage_threshold": -0.1}, r"'coverage_threshold' .* in the range \[0.0, 1.0\]"),
+        ({"coverage_threshold": np.nan}, r"'coverage_threshold' .* in the range \[0.0, 1.0\]. Got nan"),
+        ({"enrichment_threshold": np.nan}, r"'enrichment_threshold' .* in the range \[1.0, inf\). Got nan"),
+        # Under 1, a group with fewer errors than rows would count as concentrated.
+        ({"enrichment_threshold": 0.5}, r"'enrichment_threshold' .* in the range \[1.0, inf\)"),
+        ({"enrichment_threshold": np.inf}, r"'enrichment_threshold' .* in the range \[1.0, inf\)"),
+        ({"enrichment_threshold": "1.5"}, r"'enrichment_threshold' .* in the range \[1.0, inf\)"),
+        ({"digits": -1}, r"'digits' .* in the range \[0, inf\)"),
+        ({"output_dict": "yes"}, r"'output_dict' .* an instance of 'bool'"),
+    ],
+)
+def test_nonsense_thresholds_are_refused(params, message):
+    clf, X = _stub_jtt(_flip(Y, IDENTIFIER_WRONG), Y)
+    with pytest.raises(ValueError, match=message):
+        error_set_report(clf, X, Y, group_labels=GROUPS, **params)
+
+
+def test_thresholds_at_the_ends_of_their_ranges_are_taken():
+    clf, X = _stub_jtt(_flip(Y, IDENTIFIER_WRONG), Y)
+    for params in [{"coverage_threshold": 0}, {"coverage_threshold": 1.0}, {"enrichment_threshold": 1}]:
+        report = error_set_report(clf, X, Y, group_labels=GROUPS, output_dict=True, **params)
+        assert report["premise_holds"] in (True, False)
+    # No group has all its rows in the errors: a coverage of 1 cannot be met.
+    assert error_set_report(
+        clf, X, Y, group_labels=GROUPS, coverage_threshold=1.0, output_dict=True
+    )["premise_holds"] is False
+
+
 def _verdict_case(wrong, y, groups, **kwargs):
     clf, X = _stub_jtt(_flip(y, wrong), y)
     return error_set_report(clf, X, y, group_labels=groups, output_dict=True, **kwargs)
