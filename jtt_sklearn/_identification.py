@@ -14,7 +14,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import EarlyStopping
 
-from ._cache import call_cached, unwrapped
+from ._cache import call_cached
 from ._skorch import find_skorch_net
 from ._training import stage_training
 from .callbacks._error_sets import ErrorSetRecorder
@@ -44,22 +44,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
     Warns when the error set is empty, or when stage 1 did worse than always
     predicting the majority class (its errors are then close to random).
     """
-    if T_grid is None:
-        run = call_cached(
-            memory,
-            _train_and_find_errors,
-            identifier,
-            X,
-            y,
-            fit_params,
-            seed,
-            T,
-            is_valid=_is_valid_run([T], y.size, with_weights=False),
-            ignore=("progress",),
-            progress=progress,
-        )
-        identifier = run.identifier
-    else:
+    if T_grid is not None:
         if memory.location is None:
             warn_user(
                 "T_grid without memory trains stage 1 for max(T_grid) epochs in every fit and "
@@ -68,46 +53,33 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
                 UserWarning,
             )
         identifier.set_params(**{epochs_param: T_grid[-1]})
-        run = call_cached(
-            memory,
-            _train_for_every_T,
-            identifier,
-            X,
-            y,
-            fit_params,
-            seed,
-            T_grid,
-            is_valid=_is_valid_run(T_grid, y.size, with_weights=True),
-            ignore=("progress",),
-            progress=progress,
-        )
-        identifier = _rewound(run.identifier, run.weights[T], T, epochs_param)
+    train, epochs = (_train_and_find_errors, T) if T_grid is None else (_train_for_every_T, T_grid)
+    run = call_cached(
+        memory, train, identifier, X.value, y, fit_params, seed, epochs, progress=progress,
+        key=(STAGE, identifier, X.digest(), y, fit_params, seed, epochs),  # what decides the run
+    )  # fmt: skip
+    identifier = run.identifier if T_grid is None else _rewound(run.identifier, run.weights[T], T, epochs_param)
     # A plain array, also when the cache is memory-mapped.
     error_set = np.asarray(run.error_sets[T], dtype=np.int64)
     _warn_if_uninformative(error_set, y, identifier, T, epochs_param)
     return identifier, error_set
 
 
-def _train_and_find_errors(identifier, X, y, fit_params, seed, T, cache_key=None, progress=None):
-    """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets).
-
-    ``cache_key`` only keys the cache (see :func:`~jtt_sklearn._cache.call_cached`).
-    """
-    X = unwrapped(X)
+def _train_and_find_errors(identifier, X, y, fit_params, seed, T, progress=None):
+    """Fit by ERM and predict the training rows once (batched, no gradients, eval mode for nets)."""
     with _stage_1_training(identifier, X, y, seed, progress):
         identifier.fit(X, y, **fit_params)
         predicted = np.asarray(identifier.predict(X)).reshape(-1)
     return IdentificationRun(identifier, {T: np.flatnonzero(predicted != y).astype(np.int64)}, {})
 
 
-def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, cache_key=None, progress=None):
+def _train_for_every_T(identifier, X, y, fit_params, seed, epochs, progress=None):
     """One run of ``max(epochs)`` epochs; records the error set and weights after each epoch in ``epochs``.
 
     The finished net must still hold the weights of the last recording:
     otherwise something changed them after the last epoch (a callback that
     loads the best epoch), and the recordings would not describe shorter runs.
     """
-    X = unwrapped(X)
     recorder = ErrorSetRecorder(epochs=list(epochs), keep_weights=True)
     callbacks = {**(progress or {}), "error_sets": recorder}
     with _stage_1_training(identifier, X, y, seed, callbacks):
@@ -166,28 +138,6 @@ def _rewound(identifier, weights, epoch, epochs_param):
         row.pop("error_set_size", None)
     identifier.set_params(**{epochs_param: epoch})
     return identifier
-
-
-def _is_valid_run(epochs, n_rows, *, with_weights):
-    """Does a cache entry hold a stage-1 run with an error set (and weights) for every T in ``epochs``?"""
-
-    def is_error_set(errors):
-        return (
-            isinstance(errors, np.ndarray)
-            and errors.ndim == 1
-            and errors.dtype == np.int64
-            and (errors.size == 0 or (errors.min() >= 0 and errors.max() < n_rows))
-        )
-
-    def check(run):
-        return (
-            isinstance(run, IdentificationRun)
-            and hasattr(run.identifier, "predict")
-            and all(is_error_set(run.error_sets.get(epoch)) for epoch in epochs)
-            and (not with_weights or all(epoch in run.weights for epoch in epochs))
-        )
-
-    return check
 
 
 def check_T_grid(identifier, T, T_grid, epochs_param):

@@ -112,11 +112,13 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         the fit parameters, so a grid search over ``lambda_up`` or other
         stage-2-only settings fits each identification model once per fold,
         and a crash in stage 2 keeps stage 1's work. Set ``random_state`` for
-        hits: without it a cached stage 1 is reused as is. A torch Dataset is
-        keyed by the object, not by the files it reads; an edit to the file
-        that defines your module class changes the key. Entries are
-        unpickled when read, so use only a cache directory you trust, as
-        with any :class:`joblib.Memory`.
+        hits: without it a cached stage 1 is reused as is. Keys come from
+        content and code: arrays and tensors by their values (not their
+        memory layout), torch Datasets by the files they read (path, size,
+        modification time) and their transform, and your classes and
+        functions by their code and the files of your modules they import.
+        Entries are unpickled when read, so use only a cache directory you
+        trust, as with any :class:`joblib.Memory`.
     T_grid : list of int or None, default=None
         For searches over ``T`` with a skorch net: stage 1 trains once for
         ``max(T_grid)`` epochs and records the error set and weights after

@@ -2,10 +2,12 @@
 
 import functools
 import inspect
+import os
 
 import numpy as np
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier
+from skorch.callbacks import Checkpoint
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
@@ -34,6 +36,17 @@ def find_skorch_net(estimator):
         if net is not None:
             return net, f"{name}__{prefix}"
     return None, None
+
+
+def checkpoint_files(estimator):
+    """Paths of the files the fitted net's ``Checkpoint`` callbacks keep (``load_best`` ones clean up)."""
+    net, _ = find_skorch_net(estimator)
+    paths = []
+    for _, callback in getattr(net, "callbacks_", None) or []:
+        if isinstance(callback, Checkpoint) and not callback.load_best and callback.dirname is not None:
+            formatted = callback.get_formatted_files(net).values()
+            paths += [path for path in formatted if isinstance(path, (str, os.PathLike))]
+    return paths
 
 
 def takes_input_unchecked(estimator):

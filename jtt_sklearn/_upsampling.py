@@ -12,6 +12,7 @@ Three strategies, in order of preference:
 - ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 
-from ._cache import call_cached, unwrapped
-from ._skorch import check_iterator_train, find_skorch_net
+from ._cache import call_cached
+from ._skorch import check_iterator_train, checkpoint_files, find_skorch_net
 from ._training import stage_training
 from .utils._sampling import UpsamplingDataLoader
 from .utils._validation import check_indexable_rows
@@ -113,14 +114,25 @@ def fit_final_model(
     The key is everything that determines the fit: the seeded estimator, the
     data (``X``, a :class:`~jtt_sklearn._cache.TrainingData`), the
     multiplicities (the error set and ``lambda_up``), the strategy, the fit
-    parameters and the seeds.
+    parameters and the seeds. The files that the net's own ``Checkpoint``
+    callbacks wrote are kept with the entry and written again on a hit, so
+    ``load_params(checkpoint=cp)`` reads this fit's weights either way.
     """
-    return call_cached(
-        memory, fit_upsampled, final, X, y, multiplicity,
-        is_valid=lambda fitted: type(fitted) is type(final), ignore=("callbacks",),
-        strategy=strategy, fit_params=fit_params, seed=seed, shuffle_seed=shuffle_seed, stage=stage,
-        callbacks=progress,
+    settings = dict(strategy=strategy, fit_params=fit_params, seed=seed, shuffle_seed=shuffle_seed, stage=stage)
+    fitted, checkpoint_files = call_cached(
+        memory, _fit_upsampled_keeping_checkpoints, final, X.value, y, multiplicity, callbacks=progress, **settings,
+        key=(stage, final, X.digest(), y, multiplicity, settings),
     )  # fmt: skip
+    for path, content in checkpoint_files.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(content)
+    return fitted
+
+
+def _fit_upsampled_keeping_checkpoints(estimator, X, y, multiplicity, **settings):
+    """:func:`fit_upsampled`, and the bytes of the files its ``Checkpoint`` callbacks left behind."""
+    fitted = fit_upsampled(estimator, X, y, multiplicity, **settings)
+    return fitted, {path: Path(path).read_bytes() for path in checkpoint_files(fitted) if Path(path).is_file()}
 
 
 def fit_upsampled(
@@ -135,15 +147,12 @@ def fit_upsampled(
     shuffle_seed,
     stage,
     callbacks=None,
-    cache_key=None,
 ):
     """Fit ``estimator`` with row ``i`` counted ``multiplicity[i]`` times; return it.
 
     JTT's stage 2 and the group-balanced baseline train this way. ``seed``
     seeds torch (in a forked RNG); ``shuffle_seed`` orders the upsampled rows.
-    ``cache_key`` only keys a cache (see :func:`~jtt_sklearn._cache.call_cached`).
     """
-    X = unwrapped(X)
     with stage_training(
         estimator, X, n_classes=np.unique(y).size, stage=stage, seed=seed, callbacks=callbacks
     ):
