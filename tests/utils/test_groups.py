@@ -27,7 +27,8 @@ ATTRIBUTE = ["land", "water", "land", "water"]
     ],
 )
 def test_missing_values_are_refused_with_what_to_do(y, attribute, name, row):
-    with pytest.raises(ValueError, match=rf"^{name} has 1 missing value .*first at row {row}\..*drop those rows"):
+    message = rf"^{name} has 1 missing value .*first at row {row}\..*drop those rows"
+    with pytest.raises(ValueError, match=message):
         make_groups(y, attribute)
 
 
@@ -60,7 +61,8 @@ def test_ids_follow_the_order_given():
 
 
 def test_values_outside_the_given_ones_or_repeated_ones_are_refused():
-    with pytest.raises(ValueError, match=r"attribute holds values that are not in attribute_values: \['water'\]"):
+    message = r"attribute holds values that are not in attribute_values: \['water'\]"
+    with pytest.raises(ValueError, match=message):
         make_groups(Y, ATTRIBUTE, attribute_values=["land"])
     with pytest.raises(ValueError, match=r"y holds values that are not in classes: \[1\]"):
         make_groups(Y, ATTRIBUTE, classes=[0, 2])
