@@ -16,13 +16,35 @@ from skorch.callbacks import Callback, GradientNormClipping
 from torch import nn
 
 
+_MODEL_HINT = " Pass model_path, or config for a randomly initialised model."
+
+
+def _local_folder(path: str | os.PathLike[str] | None, what: str, hint: str = "") -> str:
+    """``path`` as a string, or a ValueError when it is not a local folder.
+
+    ``from_pretrained`` takes a name that is not a folder for a model on the
+    Hugging Face Hub and tries to download it (for about 50 s, offline): the
+    recipes download nothing, so they refuse such a name at once.
+    """
+    if path is not None and os.path.isdir(path):
+        return str(path)
+    got = "none was given" if path is None else f"{os.fspath(path)!r} is not a folder"
+    raise ValueError(
+        f"{what} is read from a local folder and nothing is downloaded; {got}.{hint} To use a model "
+        "of the Hugging Face Hub, save it to a folder once where there is internet (for example "
+        '`AutoTokenizer.from_pretrained("bert-base-uncased").save_pretrained("bert-base-uncased")` '
+        "and the same with AutoModelForSequenceClassification) and pass that folder."
+    )
+
+
 class HuggingfaceSequenceClassifier(nn.Module):
     """``AutoModelForSequenceClassification`` returning logits, for a skorch net.
 
     Parameters
     ----------
     model_path : str or path-like, default=None
-        A local directory ``from_pretrained`` reads (nothing is downloaded).
+        A local directory ``from_pretrained`` reads (nothing is downloaded;
+        a name that is not a folder raises ``ValueError``).
     num_labels : int, default=2
         Number of classes.
     config : transformers.PretrainedConfig, default=None
@@ -39,12 +61,12 @@ class HuggingfaceSequenceClassifier(nn.Module):
         if config is not None:
             config.num_labels = num_labels
             self.model = AutoModelForSequenceClassification.from_config(config)
-        elif model_path is not None:
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                str(model_path), num_labels=num_labels, local_files_only=True
-            )
         else:
-            raise ValueError("Pass model_path (a local model directory) or config.")
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                _local_folder(model_path, "The model", _MODEL_HINT),
+                num_labels=num_labels,
+                local_files_only=True,
+            )
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, **inputs: Any
@@ -124,12 +146,15 @@ def make_text_pipeline(
     (n, 2) array of sentence pairs is joined with ``[SEP]`` first). Wrap the
     Pipeline in :class:`~jtt_sklearn.JTTClassifier`: ``T`` sets
     ``net__max_epochs`` of the identification net. Nothing is downloaded:
-    ``model_path`` is a local directory.
+    ``model_path`` and ``tokenizer_path`` are local directories, and a Hub
+    name such as ``"bert-base-uncased"`` raises ``ValueError`` at once.
 
     Parameters
     ----------
-    model_path : str or path-like
-        Local model directory (``AutoModelForSequenceClassification``).
+    model_path : str or path-like, default=None
+        Local model directory (``AutoModelForSequenceClassification``), also
+        the tokenizer's unless ``tokenizer_path`` is given. May be None with
+        ``config`` and ``tokenizer_path``.
     num_labels : int, default=2
     max_length : int, default=128
         Tokens per text (truncation and padding).
@@ -143,8 +168,9 @@ def make_text_pipeline(
     device : str, default="cpu"
     config : transformers.PretrainedConfig, default=None
         A random-init model from this config instead of ``model_path``'s weights.
-    tokenizer_path : str, default=None
-        Tokenizer directory when it differs from ``model_path``.
+    tokenizer_path : str or path-like, default=None
+        Tokenizer directory when it differs from ``model_path`` (needed with
+        ``config`` and no ``model_path``).
     **net_params
         Other :class:`skorch.NeuralNetClassifier` parameters.
 
@@ -152,8 +178,23 @@ def make_text_pipeline(
     -------
     pipeline : sklearn.pipeline.Pipeline
         Steps ``pairs``, ``tokenizer``, ``net``.
+
+    Raises
+    ------
+    ValueError
+        If the tokenizer's directory (``tokenizer_path``, else
+        ``model_path``), or without ``config`` the model's, is not a local
+        folder.
     """
     from skorch.hf import HuggingfacePretrainedTokenizer
+
+    # Checked here, not at fit: skorch's tokenizer would look a missing folder up on the Hub.
+    tokenizer_hint = (
+        " Pass tokenizer_path (config= builds the model, not the tokenizer)." if config is not None else ""
+    )
+    tokenizer_folder = _local_folder(tokenizer_path or model_path, "The tokenizer", tokenizer_hint)
+    if config is None:
+        _local_folder(model_path, "The model", _MODEL_HINT)
 
     params = dict(
         module=HuggingfaceSequenceClassifier,
@@ -177,7 +218,7 @@ def make_text_pipeline(
             ("pairs", FunctionTransformer(join_sentence_pairs)),
             (
                 "tokenizer",
-                HuggingfacePretrainedTokenizer(str(tokenizer_path or model_path), max_length=max_length),
+                HuggingfacePretrainedTokenizer(tokenizer_folder, max_length=max_length),
             ),
             ("net", NeuralNetClassifier(**params)),
         ]

@@ -51,3 +51,50 @@ def test_sentence_pairs_are_joined_for_the_tokenizer():
     assert join_sentence_pairs(pairs).tolist() == ["A man sleeps. [SEP] Nobody sleeps."]
     single = np.array(["just one"], dtype=object)
     assert join_sentence_pairs(single) is single
+
+
+@pytest.fixture
+def no_network(monkeypatch, tmp_path):
+    """Record every attempt to open a connection, and refuse it; run where no Hub name is a folder."""
+    import socket
+
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("the test allows no network")
+
+    # A Hub call starts with a name lookup (getaddrinfo), then connects.
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.chdir(tmp_path)
+    return attempts
+
+
+def test_a_hub_name_fails_at_once_and_asks_for_a_local_folder(no_network):
+    from transformers import BertConfig
+
+    from jtt_sklearn.recipes import HuggingfaceSequenceClassifier
+
+    # The pipeline used to be built, and its fit to try the Hub for about 50 s before failing.
+    X, y = _texts(8)
+    hub_name = "tokenizer is read from a local folder.*'bert-base-uncased' is not a folder"
+    with pytest.raises(ValueError, match=hub_name):
+        make_text_pipeline("bert-base-uncased").fit(X, y)
+    # config= builds the model, but the tokenizer still needs its folder.
+    config = BertConfig(
+        vocab_size=100, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8
+    )
+    with pytest.raises(ValueError, match="none was given. Pass tokenizer_path"):
+        make_text_pipeline(config=config).fit(X, y)
+    with pytest.raises(ValueError, match="model is read from a local folder.*'bert-base-uncased'"):
+        HuggingfaceSequenceClassifier("bert-base-uncased")
+    assert no_network == []
+
+
+def test_a_tokenizer_folder_beside_a_hub_model_name_still_refuses_the_name(no_network):
+    # The tokenizer is local, the model is not: refused before stage 1, not when the net initialises.
+    with pytest.raises(ValueError, match="model is read from a local folder.*'bert-base-uncased'"):
+        make_text_pipeline("bert-base-uncased", tokenizer_path=minilm_path())
+    assert no_network == []
