@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .._skorch import find_skorch_net, refuse_stratified_split
+from .._skorch import find_skorch_net
 from .._training import check_training_loss, reraise_interrupt
 from ..utils._seeding import seeded_torch
 from ._base import GroupOracleMixin
@@ -59,6 +59,23 @@ class GroupDROLoss(nn.Module):
         return (self.group_weights * group_losses).sum()
 
 
+def _refuse_train_split(net, prefix):
+    """Raise unless the net trains on all rows without a validation split of its own.
+
+    Every skorch split sees the (label, group) targets: a stratified one
+    cannot split them, and any validation set, ``predefined_split``'s
+    included, reaches the loss and the accuracy scoring, which need labels
+    alone (the scoring fails only after the first epoch).
+    """
+    if net.train_split is not None:
+        raise ValueError(
+            "GroupDROClassifier trains the net on (label, group) pairs, which skorch's internal "
+            f"validation cannot take; the net has train_split={net.train_split!r}. Set "
+            f"{prefix}train_split=None, and score the fitted classifier on your group-labelled "
+            "validation rows instead (for example with jtt_sklearn.metrics.worst_group_accuracy)."
+        )
+
+
 def _softmax(logits):
     return torch.softmax(logits, dim=-1)
 
@@ -73,9 +90,11 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
     Parameters
     ----------
     base_estimator : skorch NeuralNetClassifier
-        The net to train (``train_split=None`` or a ``predefined_split``; the
-        net's targets become (label, group) pairs, which a stratified
-        internal split cannot take).
+        The net to train, with ``train_split=None``: the net's targets
+        become (label, group) pairs, which skorch's internal validation
+        cannot take (any other ``train_split`` raises ``ValueError``).
+        Score the fitted classifier on group-labelled validation rows
+        instead.
     eta : float, default=0.01
         Step size of the exponentiated group-weight update.
     random_state : int or None, default=None
@@ -114,7 +133,7 @@ class GroupDROClassifier(GroupOracleMixin, MetaEstimatorMixin, ClassifierMixin, 
                 f"{type(self.base_estimator).__name__}. For scikit-learn estimators use "
                 "GroupBalancedClassifier."
             )
-        refuse_stratified_split(self.base_estimator, "GroupDROClassifier")
+        _refuse_train_split(net, prefix)
         estimator = clone(self.base_estimator).set_params(
             **{
                 f"{prefix}criterion": GroupDROLoss,

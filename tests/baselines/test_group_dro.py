@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 import torch
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset, ValidSplit
+from skorch.helper import predefined_split
 
 from jtt_sklearn.baselines import (
     GroupDROClassifier,
@@ -51,6 +55,29 @@ def test_group_dro_net_trains_predicts_labels_and_probabilities():
     np.testing.assert_allclose(again.predict_proba(X), proba)
 
 
+@pytest.mark.parametrize(
+    "train_split",
+    [
+        # Not stratified: used to fail after an epoch in skorch's accuracy scoring ("a mix of
+        # multiclass-multioutput and binary targets").
+        ValidSplit(5),
+        ValidSplit(0.2),
+        ValidSplit(5, stratified=True),
+        # A validation set of plain labels used to fail in the loss (IndexError), one of pairs in
+        # the scoring.
+        predefined_split(Dataset(np.zeros((8, 2), dtype=np.float32), np.array([0, 1] * 4))),
+    ],
+    ids=["ValidSplit(5)", "ValidSplit(0.2)", "stratified", "predefined_split"],
+)
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_group_dro_refuses_every_internal_validation_split_and_says_what_to_set(train_split, in_pipeline):
+    X, y, g = shortcut_data()
+    net = make_net(train_split=train_split, max_epochs=2)
+    base, prefix = (net, "")
+    if in_pipeline:
+        base, prefix = make_pipeline(StandardScaler(), net), "neuralnetclassifier__"
+    with pytest.raises(ValueError, match=f"pairs.*Set {prefix}train_split=None, and score"):
+        GroupDROClassifier(base, random_state=0).fit(X, y, group_labels=g)
 
 
 def test_group_dro_with_skorchs_stratified_default_split_says_what_to_set():
