@@ -9,6 +9,8 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.model_selection import PredefinedSplit
+from skorch.helper import SliceDataset
+from torch.utils.data import ConcatDataset, Subset
 
 from ..metrics._group_metrics import _check_group_labels
 from ..utils._groups import (
@@ -17,7 +19,7 @@ from ..utils._groups import (
     unknown_group_mask,
     unknown_groups,
 )
-from ..utils._validation import is_array_data
+from ..utils._validation import dataset_labels, is_dataset_view, is_dict_data, is_torch_dataset
 
 
 class ValidationProtocol(NamedTuple):
@@ -63,14 +65,51 @@ def _n_rows(data, name):
 def _check_row_indexable(train, val, name):
     """A search indexes X by row: refuse what cannot be, before its rows are counted."""
     for part in (train, val):
-        if not is_array_data(part):
+        if is_dict_data(part):
             raise TypeError(
-                f"{name}_train and {name}_val are {type(part).__name__}s, but a scikit-learn search "
-                "indexes X by row, which a dict of arrays or a torch Dataset cannot be (JTTClassifier.fit "
-                "itself takes both). Search on arrays (for images or texts, precomputed features or a "
-                "list of texts), or fit one JTTClassifier per candidate on the Dataset and compare "
-                "jtt_sklearn.metrics.worst_group_accuracy on the validation rows."
+                f"{name}_train and {name}_val are dicts, but a scikit-learn search indexes X by row, "
+                "which a dict of arrays cannot be (JTTClassifier.fit itself takes one). Wrap it in "
+                "skorch.helper.SliceDict, or put the arrays in a torch Dataset."
             )
+    if _is_dataset(train) != _is_dataset(val):
+        raise TypeError(
+            f"{name}_train is a {type(train).__name__} and {name}_val a {type(val).__name__}; pass two "
+            "torch Datasets, or two arrays of the same kind."
+        )
+
+
+def _is_dataset(X):
+    return is_torch_dataset(X) or is_dataset_view(X)
+
+
+def as_search_rows(X, y):
+    """A torch Dataset as a search indexes it, ``(SliceDataset of its inputs, its labels)``; else as is.
+
+    Every search entry point trains on this view, so a search's candidates and
+    the refit on the training rows see (and are cached under) the same rows.
+    Images are opened only when a batch needs them.
+    """
+    if not _is_dataset(X):
+        return X, y
+    labels = dataset_labels(X) if y is None else np.asarray(y)
+    return SliceDataset(_as_torch_dataset(X)), labels
+
+
+def _as_torch_dataset(X):
+    """A SliceDataset of a Dataset's inputs (``idx=0``) as the rows of that Dataset it selects."""
+    if not is_dataset_view(X):
+        return X
+    if X.idx != 0:
+        raise ValueError(
+            f"A SliceDataset with idx={X.idx} selects the {X.idx}th element of each item; the search "
+            "needs the inputs (idx=0). Pass the Dataset itself, or SliceDataset(dataset, idx=0)."
+        )
+    return Subset(X.dataset, np.asarray(X.indices_))
+
+
+def _concat_datasets(train, val):
+    """Validation rows after training rows, as one SliceDataset over both Datasets (nothing is loaded)."""
+    return SliceDataset(ConcatDataset([_as_torch_dataset(train), _as_torch_dataset(val)]))
 
 
 def _concat_rows(train, val, name):
@@ -135,14 +174,18 @@ def make_validation_protocol(
 
     Parameters
     ----------
-    X_train : array-like, sparse matrix or DataFrame of shape (n_train, ...)
-        Training inputs; their groups are never needed.
-    y_train : array-like of shape (n_train,)
-        Training labels.
-    X_val : same type as ``X_train``, of shape (n_val, ...)
+    X_train : array-like, sparse matrix, DataFrame or torch Dataset of shape (n_train, ...)
+        Training inputs; their groups are never needed. A torch Dataset
+        (such as :class:`~jtt_sklearn.datasets.ImageFolderDataset`, or a
+        ``skorch.helper.SliceDataset`` of one) is never loaded: the search
+        gets a ``SliceDataset`` view and opens images batch by batch.
+    y_train : array-like of shape (n_train,) or None
+        Training labels. None only for a Dataset, whose ``targets`` (or
+        items) give them.
+    X_val : same kind as ``X_train``, of shape (n_val, ...)
         Validation inputs.
-    y_val : same type as ``y_train``, of shape (n_val,)
-        Validation labels.
+    y_val : array-like of shape (n_val,) or None
+        Validation labels (None only for a Dataset).
     group_labels_val : array-like of int or str of shape (n_val,)
         Group of each validation row: integer ids (see
         :func:`~jtt_sklearn.utils.make_groups`) or names, as the group
@@ -153,7 +196,9 @@ def make_validation_protocol(
     protocol : ValidationProtocol
         Named tuple ``(X, y, group_labels, cv)``. ``X`` and ``y`` keep the
         input type: numpy arrays are concatenated, sparse matrices stacked,
-        pandas objects concatenated with a fresh ``RangeIndex``.
+        pandas objects concatenated with a fresh ``RangeIndex``. Two
+        Datasets become one ``SliceDataset`` over both, and ``y`` their
+        labels as an array.
 
     See Also
     --------
@@ -182,6 +227,8 @@ def make_validation_protocol(
     [([0, 1, 2, 3], [4, 5])]
     """
     _check_row_indexable(X_train, X_val, "X")
+    X_train, y_train = as_search_rows(X_train, y_train)
+    X_val, y_val = as_search_rows(X_val, y_val)
     n_train = _n_rows(X_train, "X_train")
     n_val = _n_rows(X_val, "X_val")
     lengths = {
@@ -214,7 +261,7 @@ def make_validation_protocol(
             "validation set covering at least two groups."
         )
 
-    X = _concat_rows(X_train, X_val, "X")
+    X = _concat_datasets(X_train, X_val) if is_dataset_view(X_train) else _concat_rows(X_train, X_val, "X")
     y = _concat_rows(y_train, y_val, "y")
     group_labels = np.concatenate([unknown_groups(n_train, like=groups_val), groups_val])
     # -1: never in a test fold (always trained on); 0: the single test fold.
@@ -236,10 +283,11 @@ def refit_on_train(search: Any, X_train: ArrayLike | Any, y_train: ArrayLike | A
     ----------
     search : fitted GridSearchCV, RandomizedSearchCV or similar
         A search exposing ``estimator`` and ``best_params_``.
-    X_train : array-like
-        Training inputs.
-    y_train : array-like
-        Training labels.
+    X_train : array-like or torch Dataset
+        Training inputs. A Dataset is refitted on as the search saw it (a
+        ``SliceDataset`` view), so a search's ``memory`` serves the refit.
+    y_train : array-like or None
+        Training labels (None only for a Dataset).
     **fit_params : dict
         Passed to the estimator's ``fit``.
 
@@ -288,4 +336,5 @@ def refit_on_train(search: Any, X_train: ArrayLike | Any, y_train: ArrayLike | A
         # A halving search's last round may stop short of its resource's full value: refit at it.
         best_params[resource] = search.max_resources_
     estimator = clone(search.estimator).set_params(**best_params)
+    X_train, y_train = as_search_rows(X_train, y_train)  # the rows the search trained on, so its cache serves
     return estimator.fit(X_train, y_train, **fit_params)

@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid
 from ..metrics import make_worst_class_scorer, make_worst_group_scorer
 from ..utils._groups import unknown_groups
 from ._halving import halving_setup
-from ._protocol import make_validation_protocol, refit_on_train
+from ._protocol import as_search_rows, make_validation_protocol, refit_on_train
 
 # GridSearchCV prints a START and an END line (with the score) per fit, both
 # numbered "[CV <fold>/<folds>; <candidate>/<candidates>]", from verbose=10.
@@ -52,9 +52,11 @@ def tune_on_validation(
         For example a :class:`~jtt_sklearn.JTTClassifier`.
     param_grid : dict or list of dicts
         As for ``GridSearchCV``.
-    X_train, y_train : array-like
-        Training rows; their groups are not needed.
-    X_val, y_val : array-like
+    X_train, y_train : array-like, or a torch Dataset and None
+        Training rows; their groups are not needed. A torch Dataset (such as
+        :func:`~jtt_sklearn.datasets.load_waterbirds`' splits) is searched
+        without loading it: images are opened batch by batch.
+    X_val, y_val : array-like, or a torch Dataset and None
         Validation rows.
     group_labels_val : array-like of shape (n_val,), default=None
         Groups of the validation rows. None selects by worst-class accuracy
@@ -125,6 +127,8 @@ def tune_on_validation(
     {'lambda_up': 50}
     """
     _check_train_group_labels(estimator, train_group_labels)
+    # Datasets as the search indexes them (views, nothing loaded), with their labels.
+    (X_train, y_train), (X_val, y_val) = as_search_rows(X_train, y_train), as_search_rows(X_val, y_val)
     by_groups = group_labels_val is not None
     with config_context(enable_metadata_routing=True):
         if group_labels_val is not None:  # not by_groups: mypy narrows on the test itself

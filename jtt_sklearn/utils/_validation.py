@@ -23,6 +23,13 @@ def is_torch_dataset(X):
     return isinstance(X, Dataset)
 
 
+def is_dataset_view(X):
+    """A ``skorch.helper.SliceDataset``: a Dataset's rows as scikit-learn's searches index them."""
+    from skorch.helper import SliceDataset
+
+    return isinstance(X, SliceDataset)
+
+
 def is_dict_data(X):
     # scipy's dok_matrix subclasses dict, but it is a sparse matrix.
     return isinstance(X, dict) and not sp.issparse(X)
@@ -30,7 +37,7 @@ def is_dict_data(X):
 
 def is_array_data(X):
     """True for array-likes that scikit-learn itself can validate (not dicts or Datasets)."""
-    return not is_dict_data(X) and not is_torch_dataset(X)
+    return not is_dict_data(X) and not is_torch_dataset(X) and not is_dataset_view(X)
 
 
 def n_rows(X):
@@ -45,13 +52,25 @@ def n_rows(X):
                 "Every value must hold one row per sample."
             )
         return next(iter(lengths.values()))
-    if is_torch_dataset(X):
+    if is_torch_dataset(X) or is_dataset_view(X):
         return len(X)
     return _num_samples(X)
 
 
 def dataset_labels(dataset):
-    """Labels of a torch Dataset: its ``targets`` or ``y`` attribute, else read row by row."""
+    """Labels of a torch Dataset: its ``targets`` or ``y`` attribute, else read row by row.
+
+    Row views (``Subset``, ``ConcatDataset``, ``SliceDataset``) take their
+    labels from the Datasets they view, so no image is opened for them.
+    """
+    from skorch.helper import SliceDataset
+    from torch.utils.data import ConcatDataset, Subset
+
+    if isinstance(dataset, (Subset, SliceDataset)):
+        indices = dataset.indices if isinstance(dataset, Subset) else dataset.indices_
+        return dataset_labels(dataset.dataset)[np.asarray(indices, dtype=np.intp)]
+    if isinstance(dataset, ConcatDataset):
+        return np.concatenate([dataset_labels(part) for part in dataset.datasets])
     for attribute in ("targets", "y"):
         labels = getattr(dataset, attribute, None)
         if labels is not None:

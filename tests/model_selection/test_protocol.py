@@ -399,19 +399,20 @@ def test_refit_true_on_the_protocols_rows_warns_at_the_users_line(refit):
     assert all(w.filename == __file__ for w in about_refit)
 
 
-@pytest.mark.parametrize("kind", ["dataset", "dict"])
-def test_the_protocol_refuses_data_a_search_cannot_index_with_what_to_do(kind):
+def test_the_protocol_refuses_dicts_a_search_cannot_index_with_what_to_do():
     X, y = noisy_rows()
-    wrap = (lambda a: TensorDataset(torch.as_tensor(a))) if kind == "dataset" else (lambda a: {"x": a})
-    with pytest.raises(TypeError, match="indexes X by row.*worst_group_accuracy"):
-        make_validation_protocol(wrap(X[:60]), y[:60], wrap(X[60:]), y[60:], y[60:] * 2)
+    with pytest.raises(TypeError, match="indexes X by row.*SliceDict"):
+        make_validation_protocol({"x": X[:60]}, y[:60], {"x": X[60:]}, y[60:], y[60:] * 2)
     with pytest.raises(TypeError, match="indexes X by row"):
         tune_on_validation(
-            JTTClassifier(LogisticRegression()),
-            {"lambda_up": [1]},
-            wrap(X[:60]),
-            y[:60],
-            wrap(X[60:]),
-            y[60:],
-            y[60:] * 2,
-        )
+            JTTClassifier(LogisticRegression()), {"lambda_up": [1]}, {"x": X[:60]}, y[:60], {"x": X[60:]},
+            y[60:], y[60:] * 2,
+        )  # fmt: skip
+
+
+def test_the_protocol_stacks_two_tensor_datasets_as_a_view():
+    X, y = noisy_rows()
+    train, val = TensorDataset(torch.as_tensor(X[:60])), TensorDataset(torch.as_tensor(X[60:]))
+    protocol = make_validation_protocol(train, y[:60], val, y[60:], y[60:] * 2)
+    assert len(protocol.X) == len(X) and protocol.X[np.arange(60, 62)][1].shape == X[61].shape
+    np.testing.assert_array_equal(protocol.y, y)
