@@ -33,10 +33,11 @@ def test_quality_benchmark_smoke(tmp_path):
     results = quality.main(argv)
     assert len(results["colored_digits"]) == 2
     text = results_md.read_text()
-    assert "kept text" in text and "| colored_digits |" in text and "gap closed" in text
+    assert "kept text" in text and "| colored_digits |" in text and "gap closed, best oracle" in text
+    assert "Headline" in text and "capped" in text
     assert (tmp_path / "img" / "quality_worst_group.png").exists()
-    # Rewriting replaces the section instead of appending a second one.
     assert "| colored_digits | yes (2 of 2) |" in text or "| colored_digits | no (" in text  # the verdicts
+    # Rewriting replaces the section instead of appending a second one.
     quality.main(["--datasets", "colored_digits", "--seeds", "1", "--quick", "--results", str(results_md)])
     text = results_md.read_text()
     assert text.count("<!-- quality:start -->") == 1
@@ -54,8 +55,8 @@ def test_quality_benchmark_fine_tunes_a_text_encoder_on_a_tiny_config(tmp_path):
             "--runs-dir", str(runs)]
     (run,) = quality.main(argv)["bbc_titles_finetuned"]
     results, details = run
-    assert set(results) == set(quality.METHODS)
-    assert set(details["selection"]) == {"worst_group", "worst_class", "average", "no_stage1_regularisation"}
+    assert set(results) == set(quality.METHODS) == set(details["chosen"])
+    assert 0 <= details["train_error"] <= 1 and 0 <= details["held_out_error"] <= 1
     assert "| bbc_titles_finetuned |" in results_md.read_text()
     assert "verdict" in details and details["premise_holds"] in (True, False, None)
     # The verdict table redraws the verdict from the saved predictions: the same one the report gave.
@@ -63,6 +64,78 @@ def test_quality_benchmark_fine_tunes_a_text_encoder_on_a_tiny_config(tmp_path):
     assert quality._premise_holds(details) == details["premise_holds"]
     # A second call reuses the saved runs instead of training again.
     assert quality.main(argv)["bbc_titles_finetuned"][0][0] == results
+
+
+def test_every_method_goes_through_the_same_selection(monkeypatch):
+    quality = _load("quality")
+    import _selection  # the module quality.py calls, as sys.path has it
+
+    calls = []
+    real = _selection.select_on_validation
+
+    def counted(method, estimator, own_grid, **kwargs):
+        shared = {key: kwargs[key] for key in ("epochs", "seed", "weight_decays")}
+        calls.append((method, repr(shared), kwargs["validation"][0].shape))
+        selection = real(method, estimator, own_grid, **kwargs)
+        chosen.append(selection.model)
+        return selection
+
+    chosen = []
+    monkeypatch.setattr(_selection, "select_on_validation", counted)
+    results, details = quality.run_one("colored_digits", 0, quick=True, log=lambda line: None)
+    assert sorted(method for method, _, _ in calls) == sorted(quality.METHODS)  # each once
+    assert len({(shared, shape) for _, shared, shape in calls}) == 1  # same budget, grid, seed, validation
+    # Every scored model is one the selection returned, stopped at the epoch it chose.
+    assert set(results) == set(quality.METHODS) == set(details["chosen"])
+    assert all(_selection.stopping_epoch(model) == details["chosen"][method]["epoch"]
+               for (method, _, _), model in zip(calls, chosen))
+
+
+def _tiny_problem():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    attribute = rng.rand(300) < 0.5
+    y = ((X[:, 0] + 2 * attribute * X[:, 1]) > 0).astype(np.int64)
+    groups = 2 * y + attribute
+    return (X[:200], y[:200]), (X[200:], y[200:], groups[200:])
+
+
+def test_selection_keeps_each_candidates_best_epoch_and_the_best_candidate():
+    _load("quality")  # puts benchmarks/ on sys.path
+    import _selection
+    from jtt_sklearn.recipes import make_tabular_net
+
+    train, validation = _tiny_problem()
+    net = make_tabular_net(4, hidden=8, max_epochs=2)
+    chosen = _selection.select_on_validation(
+        "ERM", net, {"lr": [1e-3, 1e-1]}, train=train, validation=validation, epochs=6, seed=0,
+        weight_decays=(0.0, 1.0),
+    )
+    assert len(chosen.candidates) == 4  # lr x the shared weight decays
+    assert chosen.score == max(score for _, score, _ in chosen.candidates)
+    history = _selection.fitted_net(chosen.model).history
+    assert len(history) == 6  # the budget, not the net's own max_epochs
+    # The restored model is the epoch with the best worst-group validation accuracy.
+    assert chosen.score == pytest.approx(max(history[:, "valid_worst_group"]))
+    assert history[chosen.epoch - 1, "valid_worst_group"] == pytest.approx(chosen.score)
+
+
+def test_selection_checkpoints_only_jtts_final_model():
+    _load("quality")
+    import _selection
+    from jtt_sklearn import JTTClassifier
+    from jtt_sklearn.recipes import make_tabular_net
+
+    train, validation = _tiny_problem()
+    jtt = JTTClassifier(make_tabular_net(4, hidden=8, lr=0.05), random_state=0)
+    chosen = _selection.select_on_validation(
+        "JTT", jtt, {"T": [2], "lambda_up": [3]}, train=train, validation=validation, epochs=4, seed=0,
+        weight_decays=(0.0,),
+    )
+    assert len(chosen.model.identifier_.history) == 2  # stage 1 ran exactly T epochs
+    assert "valid_worst_group" not in chosen.model.identifier_.history[-1]
+    assert len(chosen.model.final_estimator_.history) == 4
+    assert "valid_worst_group" in chosen.model.final_estimator_.history[-1]
 
 
 def test_speed_benchmark_smoke(tmp_path):
