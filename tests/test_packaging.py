@@ -4,13 +4,15 @@ The wheel is built from the sdist (``python -m build``'s default), so a file the
 sdist forgets fails here too. The build runs without isolation (no network: the
 installed setuptools is used) on a copy of the sources, so nothing is written
 into the checkout. The wheel is installed with ``--no-deps`` into a venv that
-sees the system's site-packages, so torch and scikit-learn are not fetched.
+sees the site-packages of the interpreter running the tests (the system's, or
+the user's venv's), so torch and scikit-learn are not fetched.
 """
 
 import email
 import importlib.util
 import os
 import shutil
+import site
 import subprocess
 import sys
 import tarfile
@@ -34,6 +36,25 @@ def _require(module):
         pytest.fail(f"{module} is not installed: {_INSTALL_HINT}", pytrace=False)
 
 
+def _require_setuptools():
+    # The build runs without isolation, so with the installed setuptools; PEP 639's license fields
+    # need 77. A fresh venv has 65 (Python 3.11) or none (3.12 and later).
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import Version
+
+    try:
+        installed = version("setuptools")
+    except PackageNotFoundError:
+        installed = None
+    if installed is None or Version(installed) < Version("77"):
+        pytest.fail(
+            f"the wheel is built without isolation and needs setuptools>=77; found {installed}. "
+            'Run pip install -U "setuptools>=77"',
+            pytrace=False,
+        )
+
+
 def _run(args, **kwargs):
     result = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -44,6 +65,7 @@ def _run(args, **kwargs):
 def dists(tmp_path_factory):
     _require("build")
     _require("twine")
+    _require_setuptools()
     tmp = tmp_path_factory.mktemp("packaging")
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=_IGNORE)
@@ -127,12 +149,47 @@ print(group_report(y_test, jtt.predict(X_test), group_labels=g_test, group_names
 """
 
 
+def _site_dirs():
+    """The site-packages folders of the interpreter running the tests, the user's site included."""
+    folders = site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [folder for folder in folders if os.path.isdir(folder)]
+
+
+def _venv_seeing_these_packages(venv):
+    """A fresh venv that imports its own packages first, then this interpreter's.
+
+    ``python -m venv --system-site-packages`` run from inside a venv shows the
+    base interpreter's site-packages, not the venv's, where a user who
+    installed into a venv has torch and scikit-learn. A ``.pth`` file adds
+    this interpreter's own site folders (their ``.pth`` files processed) after
+    the new venv's, so a package installed into the new venv wins.
+    """
+    _run([sys.executable, "-m", "venv", str(venv)])
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+    lines = [f"import site; site.addsitedir({folder!r})" for folder in _site_dirs()]
+    (Path(purelib) / "_running_interpreter_site.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return bindir, python
+
+
+def test_the_test_venv_sees_this_interpreters_packages(tmp_path):
+    # In a user's venv the dependencies are only in the venv: the nested venv must see them there.
+    import sklearn
+
+    _, python = _venv_seeing_these_packages(tmp_path / "venv")
+    script = "import sys, sklearn, torch; print(sys.prefix); print(sklearn.__file__)"
+    prefix, sklearn_file = _run([str(python), "-c", script]).split("\n")[:2]
+    assert Path(prefix).resolve() == (tmp_path / "venv").resolve()
+    assert Path(sklearn_file).resolve() == Path(sklearn.__file__).resolve()
+
+
 def test_wheel_installs_into_a_fresh_venv_and_the_quickstart_runs_from_it(dists):
     tmp, wheel, _ = dists
     venv = tmp / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
-    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
-    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    bindir, python = _venv_seeing_these_packages(venv)
     _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)])
 
     # Outside the source tree, and without PYTHONPATH: only the venv's copy can be imported.
