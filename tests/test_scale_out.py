@@ -1,5 +1,10 @@
 """Grid searches over JTTClassifier on Dask and Ray, with worst-group scoring routed intact."""
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import joblib
 import numpy as np
 import pytest
@@ -22,6 +27,32 @@ GRID = {"T": [1, 10], "lambda_up": [1, 20, 50]}
 def protocol():
     (X_tr, y_tr, _), (X_va, y_va, g_va), _ = load_colored_digits(random_state=0)
     return make_validation_protocol(X_tr, y_tr, X_va, y_va, g_va)
+
+
+# Where Ray and Dask write by default; the tests give them a folder of their own instead.
+_DEFAULT_FOLDERS = ("ray", "dask-scratch-space")
+
+
+def _tmp_state():
+    """Each default folder's entries and modification time in the temporary directory, or None."""
+    state = {}
+    for name in _DEFAULT_FOLDERS:
+        path = Path(tempfile.gettempdir(), name)
+        state[name] = (sorted(os.listdir(path)), path.stat().st_mtime_ns) if path.is_dir() else None
+    return state
+
+
+@pytest.fixture
+def scratch():
+    """A short folder of the test's own (Ray's socket paths must fit 107 bytes), removed afterwards;
+    the default folders in the temporary directory are neither created nor written to."""
+    before = _tmp_state()
+    folder = tempfile.mkdtemp(prefix="jtt-scale-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert _tmp_state() == before, "a default Ray or Dask folder in the temporary directory changed"
 
 
 def _search(protocol, n_jobs):
@@ -47,24 +78,28 @@ def _assert_same(search, local):
 # Stage 1's ConvergenceWarning is silenced in the main thread only (jtt_sklearn/utils/_warnings.py);
 # scikit-learn sends the run's warning filters, "error" included, to the Dask workers.
 @ignore_convergence
-def test_grid_search_on_a_local_dask_cluster_matches_a_local_run(protocol):
+def test_grid_search_on_a_local_dask_cluster_matches_a_local_run(protocol, scratch):
     distributed = pytest.importorskip("distributed")
+    import dask
+
     local = _search(protocol, n_jobs=None)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    with dask.config.set({"temporary-directory": scratch}), distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, local_directory=scratch
     ) as cluster:
         with distributed.Client(cluster), joblib.parallel_backend("dask"):
             on_dask = _search(protocol, n_jobs=-1)
     _assert_same(on_dask, local)
 
 
-def test_grid_search_on_ray_matches_a_local_run(protocol):
+def test_grid_search_on_ray_matches_a_local_run(protocol, scratch):
     ray = pytest.importorskip("ray")
     from ray.util.joblib import register_ray
 
     local = _search(protocol, n_jobs=None)
     register_ray()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    ray.init(
+        num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True, _temp_dir=scratch
+    )
     try:
         with joblib.parallel_backend("ray"):
             on_ray = _search(protocol, n_jobs=-1)
