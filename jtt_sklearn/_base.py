@@ -1,7 +1,8 @@
 """What JTTClassifier and the baselines share: the training-length parameter, delegated prediction.
 
-Each estimator wraps one fitted inner model trained on labels encoded
-``0..K-1`` and maps its outputs back to ``classes_``. A method exists only
+Each estimator wraps one fitted inner model: a scikit-learn estimator trained
+on the user's labels as they are, or a skorch net trained on class indices
+``0..K-1``, whose outputs are mapped back to ``classes_``. A method exists only
 where the inner model has it (``available_if``); prediction never needs group
 labels.
 """
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._skorch import takes_input_unchecked
+from ._skorch import find_skorch_net, takes_input_unchecked
 from .utils._validation import check_X, is_array_data
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ def resolve_epochs_param(estimator, epochs_param="auto"):
     """Name of the parameter of ``estimator`` that sets its training length, or None.
 
     ``"auto"`` looks for ``max_epochs`` (skorch nets), then ``max_iter``
-    (scikit-learn iterative estimators), also inside Pipelines and other
-    nested estimators, where the full ``step__param`` name is returned.
+    (scikit-learn iterative estimators), also inside nested estimators, where
+    the full ``step__param`` name is returned; in a Pipeline, only in its
+    final step (a ``SelectFromModel``'s ``max_iter`` is not a training length).
     """
     params = estimator.get_params(deep=True)
     if epochs_param != "auto":
@@ -51,6 +53,9 @@ def resolve_epochs_param(estimator, epochs_param="auto"):
                 "its training length (see base_estimator.get_params())."
             )
         return epochs_param
+    # In a Pipeline only the final step's length is JTT's T: a selector's or imputer's max_iter is not.
+    prefix = _final_step_prefix(estimator)
+    params = {key: value for key, value in params.items() if key.startswith(prefix)}
     for name in TRAINING_LENGTH_PARAMS:
         keys = sorted(key for key in params if key == name or key.endswith("__" + name))
         if len(keys) == 1:
@@ -61,6 +66,15 @@ def resolve_epochs_param(estimator, epochs_param="auto"):
                 "epochs_param=<one of them> to say which one T sets."
             )
     return None
+
+
+def _final_step_prefix(estimator):
+    """``"last__"`` for a Pipeline (``"last__inner__"`` when nested), ``""`` for anything else."""
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return ""
+    name, last = steps[-1]
+    return f"{name}__{_final_step_prefix(last)}"
 
 
 def _delegate_has(attr):
@@ -112,8 +126,16 @@ class DelegatingClassifierMixin:
                 f"(such as {y.reshape(-1)[:3].tolist()}). Pass labels of the kind seen in fit; "
                 "otherwise every row would count as an error."
             )
-        positions = np.searchsorted(self.classes_, y).clip(0, self.classes_.size - 1)
-        return np.where(self.classes_[positions] == y, positions, -1)
+        order = np.argsort(self.classes_, kind="stable")  # classes_ follows the net's classes, if it set them
+        positions = np.searchsorted(self.classes_[order], y).clip(0, self.classes_.size - 1)
+        return np.where(self.classes_[order][positions] == y, order[positions], -1)
+
+    def _decode(self, predicted):
+        """The fitted model's predictions as labels: a skorch net predicts class indices, others labels."""
+        predicted = np.asarray(predicted).reshape(-1)
+        if find_skorch_net(self._fitted_delegate())[0] is None:
+            return predicted
+        return self.classes_.take(predicted.astype(np.intp))
 
     def _check_predict_data(self, X):
         check_is_fitted(self)
@@ -138,8 +160,7 @@ class DelegatingClassifierMixin:
             Predicted labels, drawn from ``classes_``.
         """
         X = self._check_predict_data(X)
-        encoded = np.asarray(self._fitted_delegate().predict(X)).reshape(-1)
-        return self.classes_.take(encoded.astype(np.intp))
+        return self._decode(self._fitted_delegate().predict(X))
 
     @available_if(_delegate_has("predict_proba"))
     def predict_proba(self, X: ArrayLike | Any) -> np.ndarray:
@@ -212,4 +233,5 @@ class DelegatingClassifierMixin:
         """
         X = self._check_predict_data(X)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self._fitted_delegate().score(X, self._encode(y), **kwargs)
+        net = find_skorch_net(self._fitted_delegate())[0] is not None
+        return self._fitted_delegate().score(X, self._encode(y) if net else y, **kwargs)

@@ -228,7 +228,7 @@ def _warn_if_uninformative(error_set, y, identifier, T, epochs_param):
             "learning rate or regularise the base estimator more.",
             EmptyErrorSetWarning,
         )
-    correct, majority_count = y.size - error_set.size, np.bincount(y).max()
+    correct, majority_count = y.size - error_set.size, np.unique(y, return_counts=True)[1].max()
     if correct < majority_count:
         accuracy, majority = correct / y.size, majority_count / y.size
         length = f"{epochs_param}={T}" if T is not None else "its configured length"

@@ -260,7 +260,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         base, epochs_param, strategy = self._check_base_estimator()
         routed_params = self._route_fit_params(fit_params)
         check_X(X, finite=takes_input_unchecked(base))  # what JTT needs; the base validates the rest
-        y, classes = encode_labels(X, y)
+        net = find_skorch_net(base)[0]  # only a net needs class indices; other bases get y as it is
+        y, classes = encode_labels(X, y, for_net=net is not None, classes=getattr(net, "classes", None))
         if strategy == "index":
             check_indexable_rows(X)
         identify_seed, final_seed, shuffle_seed = self._stage_seeds()
@@ -293,7 +294,8 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         self._log("stage 2", start, "final model trained")
 
         # Both stages succeeded: only now is the estimator changed, so a failed fit leaves it as it was.
-        self.epochs_param_, self.upsampling_, self.classes_ = epochs_param, strategy, classes
+        self.epochs_param_, self.upsampling_ = epochs_param, strategy
+        self.classes_ = classes if net is not None else getattr(final, "classes_", classes)
         self.identifier_, self.error_set_, self.sample_multiplicity_ = identifier, error_set, multiplicity
         self.final_estimator_ = final
         self._record_fit_data(X)
@@ -314,7 +316,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         if self.T is not None and epochs_param is None:
             raise ValueError(
                 f"T={self.T} sets the training length of the identification model, but "
-                f"{type(base).__name__} has no max_epochs or max_iter parameter. Pass "
+                f"{_final_step_name(base)} has no max_epochs or max_iter parameter. Pass "
                 "epochs_param='<parameter name>' (e.g. 'n_estimators'), or T=None to "
                 "train stage 1 as the base estimator is configured."
             )
@@ -409,6 +411,13 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         tags.classifier_tags.multi_class = base_tags.classifier_tags.multi_class
         tags.non_deterministic = base_tags.non_deterministic
         return tags
+
+
+def _final_step_name(estimator):
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return type(estimator).__name__
+    return f"the final step of the Pipeline ({_final_step_name(steps[-1][1])})"
 
 
 def _reject_bools(estimator, *names):

@@ -5,11 +5,15 @@ Three strategies, in order of preference:
 - ``"sampler"``: a skorch net (alone or as a Pipeline's final step) gets
   :class:`~jtt_sklearn.utils.UpsamplingDataLoader` as ``iterator_train``;
   batches are drawn from the repeated, reshuffled indices each epoch.
-- ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` (or a
-  Pipeline whose final step does) get the integer multiplicities as weights
-  (times any user weights), unless settings that count rows (``min_samples_leaf``,
-  ``bootstrap``, ...) make a weight differ from copies.
-- ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``.
+- ``"sample_weight"``: estimators whose ``fit`` takes ``sample_weight`` get the
+  integer multiplicities as weights (times any user weights), unless settings
+  that count rows (``min_samples_leaf``, ``bootstrap``, ...) make a weight
+  differ from copies.
+- ``"index"``: everything else is fitted on ``X[np.repeat(rows, multiplicity)]``,
+  and so is a Pipeline with fitted steps before a scikit-learn final step:
+  every step sees each error row ``lambda_up`` times, with metadata routing
+  on or off (a weight would reach the last step only). A Pipeline ending in a
+  skorch net keeps the sampler: its earlier steps see each row once.
 """
 
 from pathlib import Path
@@ -17,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 
@@ -64,9 +68,13 @@ def resolve_upsampling(estimator, upsampling="auto"):
         "index": True,
     }
     if upsampling == "auto":
-        if supports["sample_weight"] and not supports["sampler"] and weights_differ_from_copies(estimator):
+        if supports["sampler"]:
+            return "sampler"
+        # A weight reaches a Pipeline's last step only, and the steps before it would see each error row
+        # once; copies reach every step, with metadata routing on or off alike.
+        if _fits_steps_before_the_last(estimator) or weights_differ_from_copies(estimator):
             return "index"
-        return next(name for name in STRATEGIES if supports[name])
+        return "sample_weight" if supports["sample_weight"] else "index"
     if upsampling == "sample_weight" and supports["sample_weight"]:
         differ = weights_differ_from_copies(estimator)
         if differ:
@@ -87,6 +95,15 @@ def resolve_upsampling(estimator, upsampling="auto"):
             f"{reason}. Use upsampling='auto'."
         )
     return upsampling
+
+
+def _fits_steps_before_the_last(estimator):
+    """A Pipeline (possibly nested) with a step before its last one that is fitted on the data."""
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return False
+    fitted = [step for _, step in steps[:-1] if step not in (None, "passthrough") and get_tags(step).requires_fit]
+    return bool(fitted) or _fits_steps_before_the_last(steps[-1][1])
 
 
 def sample_weight_param(estimator):

@@ -169,12 +169,12 @@ def test_dataframe_into_a_pipeline_that_selects_columns_by_name():
     )
     clf = JTTClassifier(pipe, T=2, lambda_up=4).fit(frame, y)
     assert clf.epochs_param_ == "logisticregression__max_iter"
-    # The final step takes the multiplicities as weights: no copy of the frame.
-    assert clf.upsampling_ == "sample_weight"
-    expected = make_pipeline(clone(pipe[0]), LogisticRegression()).fit(
-        frame, y, logisticregression__sample_weight=clf.sample_multiplicity_
-    )
-    np.testing.assert_allclose(clf.final_estimator_[-1].coef_, expected[-1].coef_, rtol=1e-6)
+    # Every step (the scaler too) sees each error row lambda_up times, routing on or off: copied rows.
+    assert clf.upsampling_ == "index"
+    rows = np.repeat(np.arange(len(y)), clf.sample_multiplicity_)
+    expected = clone(pipe).fit(frame.iloc[rows], y.iloc[rows])
+    np.testing.assert_allclose(clf.final_estimator_[-1].coef_, expected[-1].coef_, rtol=1e-5)
+    np.testing.assert_allclose(clf.final_estimator_[0].transformers_[0][1].mean_, expected[0].transformers_[0][1].mean_)
     assert clf.identifier_[-1].max_iter == 2
     np.testing.assert_array_equal(clf.feature_names_in_, ["age", "city", "noise"])
     assert clf.score(frame, y) > 0.8

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
 from .._base import DelegatingClassifierMixin, fit_context
-from .._skorch import takes_input_unchecked
+from .._skorch import find_skorch_net, takes_input_unchecked
 from ..metrics._group_metrics import _check_group_labels
 from ..utils._groups import UNKNOWN_GROUP, UNKNOWN_GROUP_NAME, unknown_group_mask
 from ..utils._validation import check_X, encode_labels, n_rows
@@ -76,7 +76,8 @@ class GroupOracleMixin(DelegatingClassifierMixin):
     def _check_fit_inputs(self, X, y, group_labels):
         """Validate X, y and the training groups. Returns (encoded y, classes, group ids)."""
         check_X(X, finite=takes_input_unchecked(self.base_estimator))
-        y, classes = encode_labels(X, y)
+        net = find_skorch_net(self.base_estimator)[0]  # only a net needs class indices
+        y, classes = encode_labels(X, y, for_net=net is not None, classes=getattr(net, "classes", None))
         if group_labels is None:
             raise ValueError(
                 f"{type(self).__name__} is an oracle baseline: it needs group_labels for every "

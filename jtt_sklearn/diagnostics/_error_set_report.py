@@ -243,8 +243,7 @@ def error_set_report(
     """
     jtt, X_identifier = _fitted_jtt(estimator, X)
     y_final = estimator.predict(X)
-    encoded = np.asarray(jtt.identifier_.predict(X_identifier)).reshape(-1)
-    y_identifier = jtt.classes_.take(encoded.astype(np.intp))
+    y_identifier = jtt._decode(jtt.identifier_.predict(X_identifier))  # labels, whatever the base predicts
     groups, final_accuracies, counts, final_overall = _group_table(y, y_final, group_labels, min_groups=2)
     # Checks the identifier's predictions too (their length, a mix of label types).
     _group_table(y, y_identifier, group_labels, min_groups=2)

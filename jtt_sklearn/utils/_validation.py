@@ -174,23 +174,40 @@ def check_targets(X, y):
     return y
 
 
-def encode_labels(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Check y against X and encode it ``0..K-1``; return ``(encoded y, classes)``.
+def encode_labels(X: Any, y: Any, *, for_net: bool = True, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Check y against X; return ``(y for the base estimator, classes)``.
 
-    A torch Dataset serves its own labels to the net, so they must already be
-    ``0..K-1``.
+    scikit-learn estimators get ``y`` as it is, so that label-valued settings
+    (``class_weight={"spam": 5}``) mean what they mean on the estimator
+    alone. Only a skorch net (``for_net``) needs class indices ``0..K-1``:
+    the labels' positions in ``classes`` (the net's own ``classes`` setting
+    when given, else the sorted labels). A torch Dataset serves its own
+    labels to the net, so they must already be ``0..K-1``.
     """
     y = check_targets(X, y)
     if is_torch_dataset(X):
-        classes = np.unique(y)
-        if not np.array_equal(classes, np.arange(classes.size)):
+        found = np.unique(y)
+        if not np.array_equal(found, np.arange(found.size)):
             raise ValueError(
                 f"A torch Dataset must yield integer labels 0..n_classes-1; got classes "
-                f"{classes[:10]}. Encode the labels (sklearn.preprocessing.LabelEncoder) "
+                f"{found[:10]}. Encode the labels (sklearn.preprocessing.LabelEncoder) "
                 "before building the Dataset."
             )
-    encoder = LabelEncoder().fit(y)
-    return encoder.transform(y).astype(np.int64), encoder.classes_
+    if not for_net:
+        return y, np.unique(y)
+    if classes is None:
+        encoder = LabelEncoder().fit(y)
+        return encoder.transform(y).astype(np.int64), encoder.classes_
+    classes = np.asarray(classes)
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size or np.unique(classes).size != classes.size:
+        raise ValueError(
+            f"The net's classes={classes.tolist()} sets the order of its output columns, but y holds "
+            f"{unknown[:5].tolist()}, which it does not name (or it names a class twice). List every "
+            "label once in classes, or leave classes=None to use the sorted labels."
+        )
+    positions = {label: index for index, label in enumerate(classes.tolist())}
+    return np.array([positions[label] for label in y.tolist()], dtype=np.int64), classes
 
 
 def check_indexable_rows(X):

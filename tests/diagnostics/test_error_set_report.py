@@ -21,29 +21,28 @@ CLASSES = np.array(["cat", "dog"])
 
 
 class _Fixed(ClassifierMixin, BaseEstimator):
-    """Stands in for a fitted stage model: predicts the encoded labels it was given, row by row."""
+    """Stands in for a fitted stage model: predicts the labels it was given, row by row."""
 
-    def __init__(self, encoded):
-        self.encoded = encoded
+    def __init__(self, labels):
+        self.labels = labels
 
     def predict(self, X):
-        return np.asarray(self.encoded)[np.asarray(X)[:, 0].astype(int)]
+        return np.asarray(self.labels)[np.asarray(X)[:, 0].astype(int)]
 
 
 def _stub_jtt(identifier_labels, final_labels):
     """A fitted JTTClassifier on string classes whose two models predict the given labels.
 
-    X holds each row's index, so the stubs know which row they predict. The
-    identification model predicts encoded labels (0, 1), as a real one does.
+    X holds each row's index, so the stubs know which row they predict. Like
+    the LogisticRegression they replace, they predict the labels themselves.
     """
     n_rows = len(identifier_labels)
     X = np.arange(n_rows, dtype=float)[:, None]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # whatever the stage models do, they are replaced
         clf = JTTClassifier(LogisticRegression(), T=None).fit(X, np.resize(CLASSES, n_rows))
-    encode = {label: index for index, label in enumerate(CLASSES)}
-    clf.identifier_ = _Fixed([encode[label] for label in identifier_labels])
-    clf.final_estimator_ = _Fixed([encode[label] for label in final_labels])
+    clf.identifier_ = _Fixed(list(identifier_labels))
+    clf.final_estimator_ = _Fixed(list(final_labels))
     return clf, X
 
 
@@ -293,7 +292,7 @@ def test_a_fitted_jtt_on_its_training_rows_counts_its_error_set():
     report = error_set_report(
         clf, X_val, np.array(["odd", "even"])[y_val], group_labels=g_val, output_dict=True
     )
-    identifier_labels = jtt.classes_[jtt.identifier_.predict(clf[0].transform(X_val))]
+    identifier_labels = jtt.identifier_.predict(clf[0].transform(X_val))  # a scikit-learn base predicts labels
     wrong = identifier_labels != np.array(["odd", "even"])[y_val]
     for group in np.unique(g_val):
         assert report[str(group)]["identifier_error_rate"] == pytest.approx(wrong[g_val == group].mean())
