@@ -38,7 +38,7 @@ class IdentificationRun(NamedTuple):
 def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, seed, memory, progress):
     """Train ``identifier`` (a seeded clone set to ``T`` epochs); return it and its error set.
 
-    ``X`` is a :class:`~jtt_sklearn._cache.TrainingData`; ``T_grid`` is None or
+    ``X`` is a :class:`~jtt_sklearn.utils._validation.TrainingData`; ``T_grid`` is None or
     the sorted epochs that :func:`check_T_grid` returned; ``memory`` is a
     :class:`joblib.Memory`.
     Warns when the error set is empty, or when stage 1 did worse than always
@@ -56,7 +56,7 @@ def identify_errors(identifier, X, y, *, T, T_grid, epochs_param, fit_params, se
     train, epochs = (_train_and_find_errors, T) if T_grid is None else (_train_for_every_T, T_grid)
     run = call_cached(
         memory, train, identifier, X.value, y, fit_params, seed, epochs, progress=progress,
-        key=(STAGE, identifier, X.digest(), y, fit_params, seed, epochs),  # what decides the run
+        key=(STAGE, identifier, X, y, fit_params, seed, epochs),  # what decides the run
     )  # fmt: skip
     identifier = run.identifier if T_grid is None else _rewound(run.identifier, run.weights[T], T, epochs_param)
     # A plain array, also when the cache is memory-mapped.

@@ -33,7 +33,6 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_memory
 
 from ._base import DelegatingClassifierMixin, fit_context, resolve_epochs_param
-from ._cache import TrainingData
 from ._identification import check_T_grid, identify_errors
 from ._skorch import (
     check_net_params,
@@ -43,13 +42,8 @@ from ._skorch import (
     use_batch_fetching,
     warn_if_rows_held_out,
 )
-from ._upsampling import (
-    check_epoch_fits_in_memory,
-    fit_final_model,
-    resolve_upsampling,
-)
+from ._upsampling import fit_final_model, resolve_upsampling
 from .callbacks._progress import epoch_progress
-from .utils._sampling import upsampling_multiplicity
 from .utils._seeding import seed_random_states
 from .utils._validation import check_indexable_rows, check_X, encode_labels
 
@@ -259,7 +253,7 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         """
         base, epochs_param, strategy = self._check_base_estimator()
         routed_params = self._route_fit_params(fit_params)
-        check_X(X, finite=takes_input_unchecked(base))  # what JTT needs; the base validates the rest
+        data = check_X(X, finite=takes_input_unchecked(base))  # what JTT needs; the base validates the rest
         net = find_skorch_net(base)[0]  # only a net needs class indices; other bases get y as it is
         y, classes = encode_labels(X, y, for_net=net is not None, classes=getattr(net, "classes", None))
         if strategy == "index":
@@ -270,7 +264,6 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
         final = self._stage_estimator(base, final_seed, self.final_params, epochs_param)
         check_net_params(final, sampler=strategy == "sampler", stage=FINAL_STAGE)  # before stage 1 trains
         memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
-        data = TrainingData(X)  # with memory, hashed once for the cache keys of both stages
 
         # Stage 1: a short ERM run; the training rows it gets wrong are the error set.
         start = self._announce(f"stage 1/2: identification, {self._stage_1_length(epochs_param, T_grid)}")
@@ -282,13 +275,11 @@ class JTTClassifier(DelegatingClassifierMixin, MetaEstimatorMixin, ClassifierMix
 
         # Stage 2: a fresh model, each error row counted lambda_up times.
         n_rows = y.size + (self.lambda_up - 1) * error_set.size  # Python ints: no overflow
-        check_epoch_fits_in_memory(X, n_rows, strategy, lambda_up=self.lambda_up, n_errors=error_set.size)
         unit = "rows counted by sample_weight" if strategy == "sample_weight" else "rows per epoch"
         start = self._announce(f"stage 2/2: final model, {n_rows} {unit} (lambda_up={self.lambda_up})")
-        multiplicity = upsampling_multiplicity(y.size, error_set, self.lambda_up)
-        final = fit_final_model(
-            final, data, y, multiplicity, strategy=strategy, fit_params=routed_params, seed=final_seed,
-            shuffle_seed=shuffle_seed, stage=FINAL_STAGE, memory=memory,
+        final, multiplicity = fit_final_model(
+            final, data, y, error_set, self.lambda_up, strategy=strategy, fit_params=routed_params,
+            seed=final_seed, shuffle_seed=shuffle_seed, stage=FINAL_STAGE, memory=memory,
             progress=epoch_progress(self.verbose, "stage 2/2"),
         )  # fmt: skip
         self._log("stage 2", start, "final model trained")

@@ -28,7 +28,7 @@ from sklearn.utils.validation import _num_samples, has_fit_parameter
 from ._cache import call_cached
 from ._skorch import check_iterator_train, checkpoint_files, find_skorch_net
 from ._training import stage_training
-from .utils._sampling import UpsamplingDataLoader
+from .utils._sampling import UpsamplingDataLoader, upsampling_multiplicity
 from .utils._validation import check_indexable_rows
 from .utils._warnings import warn_user
 
@@ -124,26 +124,31 @@ def sample_weight_param(estimator):
 
 
 def fit_final_model(
-    final, X, y, multiplicity, *, strategy, fit_params, seed, shuffle_seed, stage, memory, progress
+    final, X, y, error_set, lambda_up, *, strategy, fit_params, seed, shuffle_seed, stage, memory, progress
 ):
-    """Stage 2 through ``memory``: a refit of a candidate a search already trained is loaded, not trained.
+    """Stage 2: fit ``final`` with each row of ``error_set`` counted ``lambda_up`` times; return it and the counts.
 
-    The key is everything that determines the fit: the seeded estimator, the
-    data (``X``, a :class:`~jtt_sklearn._cache.TrainingData`), the
-    multiplicities (the error set and ``lambda_up``), the strategy, the fit
-    parameters and the seeds. The files that the net's own ``Checkpoint``
-    callbacks wrote are kept with the entry and written again on a hit, so
+    Through ``memory``, a refit of a candidate a search already trained is
+    loaded, not trained. The key is everything that determines the fit: the
+    seeded estimator, the data (``X``, a
+    :class:`~jtt_sklearn.utils._validation.TrainingData`), the multiplicities
+    (the error set and ``lambda_up``), the strategy, the fit parameters and the
+    seeds. The files that the net's own ``Checkpoint`` callbacks wrote are
+    kept with the entry and written again on a hit, so
     ``load_params(checkpoint=cp)`` reads this fit's weights either way.
     """
+    n_rows = y.size + (lambda_up - 1) * error_set.size  # Python ints: no overflow
+    check_epoch_fits_in_memory(X.value, n_rows, strategy, lambda_up=lambda_up, n_errors=error_set.size)
+    multiplicity = upsampling_multiplicity(y.size, error_set, lambda_up)
     settings = dict(strategy=strategy, fit_params=fit_params, seed=seed, shuffle_seed=shuffle_seed, stage=stage)
     fitted, checkpoint_files = call_cached(
-        memory, _fit_upsampled_keeping_checkpoints, final, X.value, y, multiplicity, callbacks=progress, **settings,
-        key=(stage, final, X.digest(), y, multiplicity, settings),
+        memory, _fit_upsampled_keeping_checkpoints, final, X.value, y, multiplicity, callbacks=progress,
+        **settings, key=(stage, final, X, y, multiplicity, settings),
     )  # fmt: skip
     for path, content in checkpoint_files.items():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(content)
-    return fitted
+    return fitted, multiplicity
 
 
 def _fit_upsampled_keeping_checkpoints(estimator, X, y, multiplicity, **settings):

@@ -23,6 +23,7 @@ import jtt_sklearn._upsampling as upsampling
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn._cache import content_digest
 from jtt_sklearn.datasets import ImageFolderDataset
+from jtt_sklearn.utils._hashing import code_fingerprint
 
 from ._fixtures import ignore_weak_identifier, linear_skorch_net
 
@@ -226,9 +227,9 @@ def test_an_edit_to_a_function_behind_partial_in_a_function_transformer_misses(t
 
 
 def test_library_code_adds_nothing_and_user_code_adds_a_fingerprint():
-    assert cache.code_fingerprint(LogisticRegression) == b""
-    assert cache.code_fingerprint(torch.nn.Linear) == b""
-    assert cache.code_fingerprint(_rows) != b""
+    assert code_fingerprint(LogisticRegression) == b""
+    assert code_fingerprint(torch.nn.Linear) == b""
+    assert code_fingerprint(_rows) != b""
 
 
 # --- Checkpoint and one cache call per stage -----------------------------------------------------

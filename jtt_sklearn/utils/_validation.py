@@ -14,6 +14,26 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, column_or_1d
 
+from ._hashing import content_digest
+
+
+class TrainingData:
+    """A fit's checked training data; its content digest (for cache keys) is taken once, on first use.
+
+    Put it in a cache key as it is: the hasher reads ``content_digest_``
+    instead of hashing the data again for the second stage.
+    """
+
+    def __init__(self, value):
+        self.value = value
+        self._digest = None
+
+    @property
+    def content_digest_(self):
+        if self._digest is None:
+            self._digest = content_digest(self.value)
+        return self._digest
+
 
 def is_torch_dataset(X):
     try:
@@ -91,14 +111,16 @@ def check_X(X, *, finite=False, ensure_2d=False, estimator_name="JTTClassifier")
     may impute them). ``finite`` refuses NaN and infinity too, for a base
     that never checks its input (a bare skorch net). ``ensure_2d`` is set at
     predict time when fit saw 2-d data, so that 1-d X gets scikit-learn's
-    "Reshape your data" advice.
+    "Reshape your data" advice. Returns X, unchanged, as :class:`TrainingData`.
     """
+    data = TrainingData(X)
     if not is_array_data(X):
-        return
+        return data
     if finite:
         check_finite(X)
     if _is_tensor(X):
-        return _check_tensor(X, ensure_2d=ensure_2d)
+        _check_tensor(X, ensure_2d=ensure_2d)
+        return data
     check_array(
         X,
         accept_sparse=True,
@@ -109,6 +131,7 @@ def check_X(X, *, finite=False, ensure_2d=False, estimator_name="JTTClassifier")
         ensure_min_features=1 if getattr(X, "ndim", 2) >= 2 else 0,
         estimator=estimator_name,
     )
+    return data
 
 
 def check_finite(X):
