@@ -70,17 +70,6 @@ def refuse_binary_net(estimator):
         )
 
 
-def refuse_stratified_split(estimator, owner):
-    """Raise when the net's train_split stratifies on y: an owner that trains on (label, group) pairs."""
-    net, prefix = find_skorch_net(estimator)
-    if net is not None and getattr(net.train_split, "stratified", False):
-        raise ValueError(
-            f"{owner} trains the net on (label, group) pairs, which the net's train_split "
-            f"({net.train_split!r}, skorch's stratified default) cannot split. Set "
-            f"{prefix}train_split=None, or skorch.helper.predefined_split(valid_dataset)."
-        )
-
-
 def warn_if_rows_held_out(estimator):
     """skorch's default train_split keeps 20% of the rows out of training, error rows included."""
     net, prefix = find_skorch_net(estimator)

@@ -104,7 +104,7 @@ def _as_torch_dataset(X):
             f"A SliceDataset with idx={X.idx} selects the {X.idx}th element of each item; the search "
             "needs the inputs (idx=0). Pass the Dataset itself, or SliceDataset(dataset, idx=0)."
         )
-    return Subset(X.dataset, np.asarray(X.indices_))
+    return Subset(X.dataset, np.asarray(X.indices_).tolist())
 
 
 def _concat_datasets(train, val):
