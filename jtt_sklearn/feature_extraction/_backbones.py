@@ -48,7 +48,7 @@ class _ImageBackbone(nn.Module):
 
 
 def _remove_head(model):
-    """Replace the model's last ``nn.Linear`` (its classification head) by ``nn.Identity``; return its name."""
+    """Replace the model's last ``nn.Linear`` (its head) by ``nn.Identity``; return the head's name."""
     linears = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
     if not linears:
         raise TypeError(

@@ -244,7 +244,10 @@ class PretrainedEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     def _cached_embed(self, inputs):
         # A path-like goes to joblib as it is: Memory(Path) and Memory(str) file their entries differently.
-        memory = Memory(self.memory, verbose=0) if isinstance(self.memory, os.PathLike) else check_memory(self.memory)
+        if isinstance(self.memory, os.PathLike):
+            memory = Memory(self.memory, verbose=0)
+        else:
+            memory = check_memory(self.memory)
         key = (inputs.value, _backbone_state(self.backbone_), self.dtype)
         return call_cached(memory, _embed_rows, self, inputs, key=key)
 
@@ -425,7 +428,8 @@ class _Inputs:
         head = object.__new__(_Inputs)
         head.kind = self.kind
         if self.kind == "dataset":
-            head.value, head.collate = torch.utils.data.Subset(self.value, range(min(n, len(self)))), self.collate
+            head.value = torch.utils.data.Subset(self.value, range(min(n, len(self))))
+            head.collate = self.collate
         else:
             head.value = self.value[:n]
         return head
@@ -445,5 +449,6 @@ class _Inputs:
         for start in range(0, len(self), batch_size):
             batch = self.value[start : start + batch_size]
             if self.kind == "array":
-                batch = torch.as_tensor(np.ascontiguousarray(batch)) if isinstance(batch, np.ndarray) else batch
+                if isinstance(batch, np.ndarray):
+                    batch = torch.as_tensor(np.ascontiguousarray(batch))
             yield batch

@@ -15,7 +15,9 @@ from jtt_sklearn.feature_extraction import (
 
 def tiny_classifier():
     """A model shaped like torchvision's: features, pooling, and a last nn.Linear head."""
-    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10)
+    )
 
 
 @pytest.fixture
@@ -39,9 +41,8 @@ def test_torchvision_backbone_returns_the_features_before_the_head(trained, tmp_
     headless = tmp_path / "headless.pt"
     torch.save({k: v for k, v in model.state_dict().items() if not k.startswith("4.")}, headless)
     with torch.no_grad():
-        np.testing.assert_allclose(
-            torchvision_backbone(tiny_classifier, weights_path=headless)(images).numpy(), expected.numpy(), rtol=1e-6
-        )
+        without_head = torchvision_backbone(tiny_classifier, weights_path=headless)(images)
+        np.testing.assert_allclose(without_head.numpy(), expected.numpy(), rtol=1e-6)
     assert repr(backbone) == "_ImageBackbone(tiny_classifier, weights from tiny.pt)"
 
 

@@ -158,7 +158,8 @@ def test_in_a_pipeline_in_front_of_a_classifier():
     model = make_pipeline(PretrainedEmbedder(CountingBackbone(), batch_size=8), LogisticRegression())
     model.fit(CountingDataset(images, y), y)
     direct = LogisticRegression().fit(_reference(images), y)
-    np.testing.assert_array_equal(model.predict(SliceDataset(CountingDataset(images))), direct.predict(_reference(images)))
+    predictions = model.predict(SliceDataset(CountingDataset(images)))
+    np.testing.assert_array_equal(predictions, direct.predict(_reference(images)))
 
 
 # --- the cache ------------------------------------------------------------------------------------
@@ -202,7 +203,8 @@ def test_a_dataset_of_files_misses_the_cache_after_a_file_changes(tmp_path):
 
     paths = _image_folder(tmp_path)  # six 8 x 8 images
     dataset = ImageFolderDataset(paths, np.zeros(6, dtype=np.int64))
-    embedder = PretrainedEmbedder(CountingBackbone(3 * 8 * 8), batch_size=4, memory=tmp_path / "cache").fit(dataset)
+    backbone = CountingBackbone(3 * 8 * 8)
+    embedder = PretrainedEmbedder(backbone, batch_size=4, memory=tmp_path / "cache").fit(dataset)
     before = embedder.transform(dataset)
     CountingBackbone.reset()
     np.testing.assert_array_equal(embedder.transform(ImageFolderDataset(paths, np.zeros(6))), before)
@@ -315,7 +317,10 @@ class _ScalarBackbone(torch.nn.Module):
 
 @pytest.mark.parametrize(
     "backbone, error, match",
-    [(_TupleBackbone(), TypeError, "returned a tuple"), (_ScalarBackbone(), ValueError, "one feature vector per input")],
+    [
+        (_TupleBackbone(), TypeError, "returned a tuple"),
+        (_ScalarBackbone(), ValueError, "one feature vector per input"),
+    ],
 )
 def test_a_backbone_output_that_is_not_one_row_per_input(backbone, error, match):
     with pytest.raises(error, match=match):
