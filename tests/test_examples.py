@@ -40,3 +40,25 @@ def test_validation_protocol_example_shows_the_two_selections_differ(capsys, tmp
     by_worst = next(line for line in out.splitlines() if line.startswith("chosen by worst-group"))
     by_accuracy = next(line for line in out.splitlines() if line.startswith("chosen by average"))
     assert by_worst.split(":", 1)[1].strip() != by_accuracy.split(":", 1)[1].strip()
+
+
+@pytest.mark.filterwarnings("ignore::jtt_sklearn.exceptions.WeakIdentifierWarning")  # a one-epoch stage 1
+def test_reproduce_smoke_run_shows_progress_and_takes_seed_and_memory(capsys, tmp_path):
+    pytest.importorskip("torchvision")
+    folder = EXAMPLES[0].parent / "paper_settings"
+    smoke_folder = runpy.run_path(str(folder / "smoke_folder.py"))
+    smoke_folder["main"]([str(tmp_path / "data"), "--n", "40", "--size", "32"])
+    reproduce = runpy.run_path(str(folder / "reproduce.py"))
+    argv = ["waterbirds", "--root", str(tmp_path / "data"), "--smoke", "--seed", "3"]
+    argv += ["--memory", str(tmp_path / "cache")]
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    clf, scores = reproduce["main"](argv)
+    assert torch.get_num_threads() == threads  # the smoke run's one thread is not left behind
+    out = capsys.readouterr().out
+    assert clf.random_state == 3 and clf.memory == str(tmp_path / "cache")
+    assert "[JTT] stage 1/2" in out and "[JTT] stage 2/2" in out  # the stages
+    assert out.count("valid_worst_group") >= 1 and "train_loss" in out  # skorch's epoch lines
+    assert "adjusted average" in out and 0.0 <= scores["test_adjusted_average"] <= 1.0
+    reproduce["main"]([*argv, "--quiet"])
+    assert "[JTT]" not in capsys.readouterr().out

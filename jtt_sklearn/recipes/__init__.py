@@ -5,7 +5,9 @@ Nothing here downloads: pretrained weights come from files or directories you su
 
 from ._paper import (
     PAPER_SETTINGS,
+    adjusted_average_accuracy,
     make_paper_jtt,
+    official_transforms,
     paper_grid,
     report_paper_run,
     run_paper_setting,
@@ -31,6 +33,7 @@ __all__ = [
     "PAPER_SETTINGS",
     "TabularMLP",
     "TorchvisionClassifier",
+    "adjusted_average_accuracy",
     "efficientnet_lite0",
     "efficientnet_lite0_weights",
     "join_sentence_pairs",
@@ -38,6 +41,7 @@ __all__ = [
     "make_paper_jtt",
     "make_tabular_net",
     "make_text_pipeline",
+    "official_transforms",
     "paper_grid",
     "make_vision_net",
     "report_paper_run",
