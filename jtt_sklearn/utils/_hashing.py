@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from joblib.hashing import NumpyHasher
+from pickle import _Pickler  # the pure-Python pickler that joblib's hashers extend
 
 from ._warnings import warn_user
 
@@ -48,6 +49,9 @@ def content_digest(*values: Any) -> str:
     return _ContentHasher().hash(values)
 
 
+_PLAIN = frozenset({str, bytes, int, float, bool, complex, type(None)})
+
+
 class _ContentHasher(NumpyHasher):
     """joblib's hasher, made to key by content and code.
 
@@ -63,6 +67,8 @@ class _ContentHasher(NumpyHasher):
         self._code_seen = set()
 
     def save(self, obj):
+        if type(obj) in _PLAIN and not (self._in_dataset and type(obj) is str):
+            return _Pickler.save(self, obj)  # most of a list of texts: nothing to substitute
         memoized = getattr(obj, "content_digest_", None)
         if isinstance(memoized, str):  # data digested once per fit (TrainingData): not hashed again
             return super().save(("digest", memoized))
