@@ -20,7 +20,7 @@ import skorch
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import speed  # noqa: E402
+from _speed import overhead, raw, scaling  # noqa: E402
 from jtt_sklearn import JTTClassifier  # noqa: E402
 from jtt_sklearn.recipes import make_tabular_net  # noqa: E402
 
@@ -44,8 +44,8 @@ def once_training(self, training=True):
 
 def main():
     torch.set_num_threads(1)
-    _, _, hidden, bs, T, epochs, lam = speed.RAW_WORKLOADS["demo-sized"]
-    X, y = speed.raw_workload_data("demo-sized")
+    _, _, hidden, bs, T, epochs, lam = raw.RAW_WORKLOADS["demo-sized"]
+    X, y = raw.raw_workload_data("demo-sized")
     net = make_tabular_net(X.shape[1], hidden=hidden, batch_size=bs, max_epochs=epochs)
     variants = {
         "jtt": {},
@@ -54,15 +54,15 @@ def main():
         "both": {"notify": quiet_notify, "_set_training": once_training},
     }
     hand_written = {
-        "hand-written skorch, batch fetching": lambda: speed.hand_written_jtt(net, X, y, T, lam, seed=0),
-        "hand-written skorch, copied rows": lambda: speed.hand_written_two_stage(net, X, y, lam),
+        "hand-written skorch, batch fetching": lambda: overhead.hand_written_jtt(net, X, y, T, lam, seed=0),
+        "hand-written skorch, copied rows": lambda: scaling.hand_written_two_stage(net, X, y, lam),
     }
     assert T == 1  # hand_written_two_stage trains stage 1 for one epoch
     times = {k: [] for k in ["raw", *variants, *hand_written]}
-    speed.raw_pytorch_jtt(X[:256], y[:256], hidden=hidden, batch_size=bs, T=1, epochs=1, lambda_up=2)
+    raw.raw_pytorch_jtt(X[:256], y[:256], hidden=hidden, batch_size=bs, T=1, epochs=1, lambda_up=2)
     for _ in range(5):  # alternating, median of 5
         start = time.perf_counter()
-        n_errors = speed.raw_pytorch_jtt(
+        n_errors = raw.raw_pytorch_jtt(
             X, y, hidden=hidden, batch_size=bs, T=T, epochs=epochs, lambda_up=lam
         )
         times["raw"].append(time.perf_counter() - start)

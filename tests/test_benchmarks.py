@@ -138,6 +138,22 @@ def test_selection_checkpoints_only_jtts_final_model():
     assert "valid_worst_group" in chosen.model.final_estimator_.history[-1]
 
 
+def test_easy_groups_share_estimates_the_error_set_share_of_the_groups_the_identifier_gets_right():
+    quality = _load("quality")
+    y = np.zeros(40, dtype=np.int64)
+    groups = np.repeat([0, 1, 2, 3], 10)
+    identifier = np.zeros(40, dtype=np.int64)
+    identifier[10:20] = 1  # group 1 always wrong; groups 0, 2, 3 always right
+    details = {"validation": {"y": y, "g": groups, "identifier": identifier}, "error_set_size": 50, "n_train": 1000}
+    assert quality.easy_groups_share(details) == 0.0  # the easiest half of the groups never errs
+    identifier[[0, 30]] = 1  # groups 0 and 3 err on 10%: the easiest half (0%, 10%) errs on 5% of rows
+    assert quality.easy_groups_share(details) == pytest.approx(1.0)  # as often as training (50 / 1000)
+    details["error_set_size"] = 400  # training error 40%: the easy groups' 5% fill about an eighth of it
+    assert quality.easy_groups_share(details) == pytest.approx(0.125)
+    details["error_set_size"] = 0  # nothing to upsample
+    assert quality.easy_groups_share(details) == 1.0
+
+
 def test_speed_benchmark_smoke(tmp_path):
     speed = _load("speed")
     results_md = tmp_path / "results.md"
@@ -166,7 +182,9 @@ def test_speed_benchmark_smoke(tmp_path):
 
 
 def test_rows_trained_counts_each_distinct_final_fit_once():
-    speed = _load("speed")
+    _load("speed")  # puts benchmarks/ on sys.path
+    from _speed.halving import rows_trained
+
     search = type("Search", (), {})()
     # T=1 and T=2 misclassify the same two rows, so their candidates are one cached fit.
     error_sets = {1: np.array([0, 3]), 2: np.array([0, 3]), 5: np.array([1, 2, 3])}
@@ -174,9 +192,9 @@ def test_rows_trained_counts_each_distinct_final_fit_once():
     search.cv_results_ = {"params": params, "n_resources": [3, 3, 3, 27]}
     n = 10
     expected = 3 * (n + 4 * 2) + 3 * (n + 4 * 3) + 27 * (n + 4 * 2)
-    assert speed.rows_trained(search, n, error_sets, final_epochs=27) == expected
+    assert rows_trained(search, n, error_sets, final_epochs=27) == expected
     del search.cv_results_["n_resources"]  # a grid: every candidate at the final length
-    assert speed.rows_trained(search, n, error_sets, final_epochs=27) == 27 * ((n + 4 * 2) + (n + 4 * 3))
+    assert rows_trained(search, n, error_sets, final_epochs=27) == 27 * ((n + 4 * 2) + (n + 4 * 3))
 
 
 # Random labels: stage 1 is no better than the majority class, as the benchmark means it to be.
