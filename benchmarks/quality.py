@@ -475,7 +475,7 @@ def _figures(stats, n_datasets):
         "n_holds_new": len(stats["holds_new"]),
         "suite": both(stats["best"]),
         "suite_dro": both(stats["dro"]),
-        "max_gap": 100 * float(np.nanmax(stats["best"])),
+        "max_gap": 100 * max((g for g in stats["best"] if not np.isnan(g)), default=float("nan")),
         "right": stats["right"],
         "right_new": stats["right_new"],
         "n": n_datasets,
