@@ -26,7 +26,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import _safe_indexing
 
-import _selection  # benchmarks/ is on sys.path when a script runs; called as _selection.x so tests can patch it
+# benchmarks/ is on sys.path when a script runs; called as _selection.x, so that tests can patch it.
+import _selection
 from _report import write_section
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn._skorch import find_skorch_net
@@ -228,7 +229,8 @@ def identifier_generalisation(model, X_tr, y_tr, seed):
     with seeded_torch(seed):
         identifier.fit(X_fit, y_fit)
     train_error = float(np.mean(np.asarray(identifier.predict(X_fit)) != y_fit))
-    held_error = float(np.mean(np.asarray(identifier.predict(_safe_indexing(X_tr, held_rows))) != y_tr[held_rows]))
+    X_held, y_held = _safe_indexing(X_tr, held_rows), y_tr[held_rows]
+    held_error = float(np.mean(np.asarray(identifier.predict(X_held)) != y_held))
     return {"train_error": train_error, "held_out_error": held_error}
 
 
@@ -297,7 +299,10 @@ def run_one(name, seed, quick=False, epoch_scale=1.0, log=_log):
     results = {method: _scores(chosen[method].model, X_te, y_te, g_te) for method in METHODS}
     model = chosen["JTT"].model
     details = {
-        "chosen": {m: {"params": _short(s.params), "epoch": s.epoch, "validation": s.score} for m, s in chosen.items()},
+        "chosen": {
+            method: {"params": _short(c.params), "epoch": c.epoch, "validation": c.score}
+            for method, c in chosen.items()
+        },
         "epochs": epochs,
         "n_train": len(y_tr),
         **_error_set_quality(model, g_tr),
@@ -500,7 +505,8 @@ def targets_table(figures):
             f"datasets ({f['holds'][1]:.0f}% capped at 100%); where the easy-groups check passes too: "
             f"{f['holds_new'][0]:.0f}% over {f['n_holds_new']} ({f['holds_new'][1]:.0f}% capped) | "
             f"{met(f['holds'][0] >= 80)} |",
-            f"| whole suite, best oracle, at least 60% | {f['suite'][0]:.0f}% ({f['suite'][1]:.0f}% capped) | "
+            f"| whole suite, best oracle, at least 60% | {f['suite'][0]:.0f}% "
+            f"({f['suite'][1]:.0f}% capped) | "
             f"{met(f['suite'][0] >= 60)} |",
             f"| verdict right on every dataset | error_set_report alone: {f['right']} of {f['n']}; with the "
             f"easy-groups check: {f['right_new']} of {f['n']} | {met(f['right_new'] == f['n'])} |",
@@ -564,7 +570,8 @@ def _protocol_text(all_results, epoch_scale):
         "through `final_params`). Own grids: JTT T in {1, 2} x lambda_up in {5, 20}, plus lambda_up = 1 "
         "(ERM); Group DRO eta in {0.01, 0.1, 1.0}; ERM and the group-balanced oracle none. Test accuracy "
         "in %, mean ± std over seeds; each seed redraws the data and reseeds every model. *Gap closed* = "
-        "(JTT − ERM) / (oracle − ERM) on mean worst-group accuracy, against the better of the two oracles "
+        "(JTT − ERM) / (oracle − ERM) on mean worst-group accuracy, against the better of the two "
+        "oracles "
         "on that dataset and against Group DRO alone. Error set: its size, its share in the minority "
         "training groups (groups smaller than the average group) and the share of minority rows it caught. "
         "Identifier error: the chosen identification model (same T and weight decay) trained on 80% of "
@@ -577,7 +584,8 @@ def write_results(table, verdicts, figures, details_lines, command, elapsed, epo
         [
             "## Quality",
             "",
-            f"Command: `{command}` ({'runs read from --runs-dir' if elapsed is None else f'{elapsed / 60:.0f} min'} "
+            f"Command: `{command}` "
+            f"({'runs read from --runs-dir' if elapsed is None else f'{elapsed / 60:.0f} min'} "
             f"on {platform.machine()}, "
             f"{torch.get_num_threads()} torch threads, Python {platform.python_version()}, "
             f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}).",
@@ -646,7 +654,8 @@ def _details_line(name, seed, details):
     return (
         f"- {name} seed {seed}: {chosen}; |E| = {details['error_set_size']}, premise holds: "
         f"{_premise_holds(details)}, identifier error {100 * details['train_error']:.1f} / "
-        f"{100 * details['held_out_error']:.1f}, error set from the easy groups {easy_groups_share(details):.2f}"
+        f"{100 * details['held_out_error']:.1f}, error set from the easy groups "
+        f"{easy_groups_share(details):.2f}"
     )
 
 
@@ -656,7 +665,9 @@ def main(argv=None):
     )
     parser.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS, choices=list(SETTINGS))
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--seed", type=int, help="run this one seed only (with --runs-dir: one share of a run)")
+    parser.add_argument(
+        "--seed", type=int, help="run this one seed only (with --runs-dir: one share of a run)"
+    )
     parser.add_argument("--quick", action="store_true", help="2 epochs and a tiny grid: a smoke test")
     parser.add_argument(
         "--epoch-scale",

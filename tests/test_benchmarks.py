@@ -144,7 +144,8 @@ def test_easy_groups_share_estimates_the_error_set_share_of_the_groups_the_ident
     groups = np.repeat([0, 1, 2, 3], 10)
     identifier = np.zeros(40, dtype=np.int64)
     identifier[10:20] = 1  # group 1 always wrong; groups 0, 2, 3 always right
-    details = {"validation": {"y": y, "g": groups, "identifier": identifier}, "error_set_size": 50, "n_train": 1000}
+    validation = {"y": y, "g": groups, "identifier": identifier}
+    details = {"validation": validation, "error_set_size": 50, "n_train": 1000}
     assert quality.easy_groups_share(details) == 0.0  # the easiest half of the groups never errs
     identifier[[0, 30]] = 1  # groups 0 and 3 err on 10%: the easiest half (0%, 10%) errs on 5% of rows
     assert quality.easy_groups_share(details) == pytest.approx(1.0)  # as often as training (50 / 1000)

@@ -1,4 +1,4 @@
-"""Stage-1 reuse: a T x lambda_up grid search naive, with ``memory``, with ``memory`` + ``T_grid``, and warm."""
+"""Stage-1 reuse: a T x lambda_up search naive, with ``memory``, with ``memory`` + ``T_grid``, and warm."""
 
 import contextlib
 import functools

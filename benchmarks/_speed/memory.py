@@ -31,7 +31,8 @@ def measure_memory(n_rows, n_features):
     rows = {}
     for kind in ("skorch", "sklearn"):
         peaks = {
-            lambda_up: run_child("--child-memory", kind, lambda_up, n_rows, n_features) for lambda_up in (1, 100)
+            lambda_up: run_child("--child-memory", kind, lambda_up, n_rows, n_features)
+            for lambda_up in (1, 100)
         }
         rows[kind] = {
             "data_mb": peaks[1]["data_mb"],

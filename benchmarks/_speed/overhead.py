@@ -1,4 +1,4 @@
-"""Overhead: JTTClassifier.fit against the same two trainings written by hand in skorch, and a cached refit."""
+"""Overhead: JTTClassifier.fit against the same two stages written by hand in skorch; a cached refit."""
 
 import tempfile
 import time
