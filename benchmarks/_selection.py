@@ -30,8 +30,9 @@ from jtt_sklearn.utils._seeding import seeded_torch
 # The optimiser's weight decay, for every method and (for JTT) both stages, as the JTT paper sets it.
 # 0.1 is the strong L2 that the Group DRO paper found necessary (0.1 on CelebA, 1.0 on Waterbirds, with
 # SGD), without which Group DRO memorises small groups. 1.0 was tried first: with these nets' Adam
-# (L2 added to the gradient before Adam's scaling) it stopped them from learning (colored_digits seed 0:
-# validation worst group 0.000 for ERM and every JTT candidate, 0.43 for the group-balanced oracle).
+# (L2 added to the gradient before Adam's scaling) it held every candidate far below its weight-decay-0
+# twin (colored_digits seed 0, 18 epochs, validation worst group: every JTT candidate 0.000 against up
+# to 0.843, the group-balanced oracle 0.425 against 0.821, Group DRO at eta 0.01 0.366 against 0.821).
 WEIGHT_DECAYS = (0.0, 0.1)
 MONITOR = "valid_worst_group"
 
