@@ -156,3 +156,41 @@ def test_the_optimiser_is_a_parameter_and_momentum_goes_only_to_one_that_takes_i
     assert isinstance(adam.optimizer_, torch.optim.Adam) and adam.optimizer_.defaults["lr"] == 3e-4
     with pytest.raises(ValueError, match="Adam takes no momentum"):
         make_vision_net("resnet18", optimizer=torch.optim.Adam, momentum=0.9)
+
+
+def test_the_docs_state_the_efficientnet_recipe_defaults():
+    pytest.importorskip("efficientnet_lite_pytorch")
+    from pathlib import Path
+
+    from jtt_sklearn.recipes import make_efficientnet_lite0_net
+
+    net = make_efficientnet_lite0_net(pretrained=False)
+    assert net.optimizer is torch.optim.Adam and net.iterator_train__shuffle
+    stated = (
+        f"**{net.optimizer.__name__} at lr {net.lr:.0e}".replace("e-0", "e-")
+        + f", no weight decay, batch {net.batch_size}, {net.max_epochs} epochs,"
+        + " on images of 64 × 64 pixels**"
+    )
+    assert net.optimizer__weight_decay == 0.0
+    recipes = (Path(__file__).resolve().parents[2] / "docs" / "recipes.md").read_text(encoding="utf-8")
+    assert stated in recipes  # recipes.md says what the function does
+    assert "net = make_efficientnet_lite0_net()  #" in recipes  # and its example uses the defaults
+
+
+def test_the_recipe_benchmark_writes_its_section(tmp_path, monkeypatch):
+    _efficientnet()
+    import importlib.util
+    from pathlib import Path
+
+    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))  # as when the script runs: _report is importable
+    spec = importlib.util.spec_from_file_location("recipe_benchmark", benchmarks / "recipe.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    results = tmp_path / "results.md"
+    results.write_text("# Results\n\nkept\n")
+    rows = recipe.main(["--quick", "--results", str(results)])
+    assert [name for name, _ in rows] == ["ERM (lambda_up=1)", "JTT (lambda_up=20)"]
+    text = results.read_text()
+    assert "kept" in text and text.count("<!-- recipe:start -->") == 1 and "| JTT (lambda_up=20) |" in text
+    assert "batch 32, 5 final epochs" in text
