@@ -140,7 +140,8 @@ def main():
             f"{os.cpu_count()} cores, load {load:.2f} at the start, 1 torch thread, "
             f"{datetime.date.today().isoformat()}).",
             "",
-            f"`tune_on_validation` over `load_waterbirds` Datasets (Waterbirds-format folders of {PIXELS} x "
+            "{func}`~jtt_sklearn.model_selection.tune_on_validation` over "
+            f"{{func}}`~jtt_sklearn.datasets.load_waterbirds` Datasets (Waterbirds-format folders of {PIXELS} x "
             f"{PIXELS} PNG files, written by the script), JTT with `T_grid=[1, 2]` x lambda_up in {{1, 5, 20}}, "
             "`memory=` a fresh folder, each search in a new Python process; the repeated search runs in "
             "another new process on the same folder.",
