@@ -70,7 +70,8 @@ def test_group_dro_net_trains_predicts_labels_and_probabilities():
     ids=["ValidSplit(5)", "ValidSplit(0.2)", "stratified", "predefined_split"],
 )
 @pytest.mark.parametrize("in_pipeline", [False, True])
-def test_group_dro_refuses_every_internal_validation_split_and_says_what_to_set(train_split, in_pipeline):
+def test_group_dro_refuses_any_internal_split(train_split, in_pipeline):
+    """Every internal validation split would split the (label, group) pairs: refused, saying what to set."""
     X, y, g = shortcut_data()
     net = make_net(train_split=train_split, max_epochs=2)
     base, prefix = (net, "")

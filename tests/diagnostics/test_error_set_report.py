@@ -148,6 +148,8 @@ def test_the_threshold_decides():
         ({"digits": -1}, r"'digits' .* in the range \[0, inf\)"),
         ({"output_dict": "yes"}, r"'output_dict' .* an instance of 'bool'"),
     ],
+    ids=["coverage 50", "coverage -0.1", "coverage nan", "enrichment nan", "enrichment 0.5", "enrichment inf",
+         "enrichment str", "digits -1", "output_dict str"],  # fmt: skip
 )
 def test_nonsense_thresholds_are_refused(params, message):
     clf, X = _stub_jtt(_flip(Y, IDENTIFIER_WRONG), Y)

@@ -321,6 +321,7 @@ class _ScalarBackbone(torch.nn.Module):
         (_TupleBackbone(), TypeError, "returned a tuple"),
         (_ScalarBackbone(), ValueError, "one feature vector per input"),
     ],
+    ids=["tuple", "scalar"],
 )
 def test_a_backbone_output_that_is_not_one_row_per_input(backbone, error, match):
     with pytest.raises(error, match=match):
