@@ -191,8 +191,8 @@ def summarise(runs):
 
     header = " | ".join(f"{m} worst / avg" for m in METHODS)
     lines = [
-        f"| path | seed | torch threads | load at start | wall time (s) | of which embedding (s) | {header} "
-        "| JTT chosen |",
+        "| path | seed | torch threads | load at start | wall time (s) | of which loading + embedding (s) | "
+        f"{header} | JTT chosen |",
         "|---|---|---|---|---|---|" + "---|" * (len(METHODS) + 1),
     ]
     labels = sorted({_label(r) for r in runs}, key=lambda label: (label != "finetuned", label))
@@ -201,9 +201,10 @@ def summarise(runs):
         threads = f"{run['threads']}"
         if run["head_threads"] != run["threads"]:
             threads += f", head {run['head_threads']}"
+        embedding = f"{run['embedding']:.1f}" if run["path"] == "frozen" else "–"
         lines.append(
             f"| {_label(run)} | {run['seed']} | {threads} | {run['load']:.2f} | {run['wall']:.0f} | "
-            f"{run['embedding']:.1f} | " + " | ".join(cell(run, m) for m in METHODS) + f" | {params} |"
+            f"{embedding} | " + " | ".join(cell(run, m) for m in METHODS) + f" | {params} |"
         )
     by_label = {label: [r for r in runs if _label(r) == label] for label in labels}
     lines += ["", f"| path | seeds | wall time (s) | {header} |", "|---|---|---|" + "---|" * len(METHODS)]
