@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from joblib.hashing import NumpyHasher
-from pickle import _Pickler  # the pure-Python pickler that joblib's hashers extend
+from joblib.hashing import Pickler as _Pickler  # pickle's pure-Python pickler, which joblib's hashers extend
 
 from ._warnings import warn_user
 
