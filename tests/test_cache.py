@@ -20,8 +20,6 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
 
-import jtt_sklearn._identification as identification
-import jtt_sklearn._upsampling as upsampling
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.model_selection import tune_on_validation
 
@@ -207,19 +205,6 @@ def test_editing_the_module_class_misses_the_stage_1_cache(tmp_path, monkeypatch
     assert widths == [8, 32]
 
 
-@pytest.fixture
-def trainings(monkeypatch):
-    """The stages that trained, in order (each stage enters stage_training once per training)."""
-    trained = []
-    for module, name in ((identification, "stage 1"), (upsampling, "stage 2")):
-        original = module.stage_training
-
-        def counted(*args, _original=original, _name=name, **kwargs):
-            trained.append(_name)
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(module, "stage_training", counted)
-    return trained
 
 
 def _cache_rows():

@@ -7,7 +7,6 @@ import sys
 import textwrap
 
 import numpy as np
-import pytest
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Checkpoint
@@ -28,19 +27,6 @@ from jtt_sklearn.utils._hashing import code_fingerprint
 from ._fixtures import ignore_weak_identifier, linear_skorch_net
 
 
-@pytest.fixture
-def trainings(monkeypatch):
-    """The stages that trained, in order."""
-    trained = []
-    for module, name in ((identification, "stage 1"), (upsampling, "stage 2")):
-        original = module.stage_training
-
-        def counted(*args, _original=original, _name=name, **kwargs):
-            trained.append(_name)
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(module, "stage_training", counted)
-    return trained
 
 
 def _rows(n=120, d=4):

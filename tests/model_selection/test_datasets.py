@@ -12,8 +12,6 @@ from skorch import NeuralNetClassifier
 from skorch.helper import SliceDataset
 from sklearn.model_selection import GridSearchCV
 
-import jtt_sklearn._identification as identification
-import jtt_sklearn._upsampling as upsampling
 import jtt_sklearn.model_selection._tune as tune_module
 from jtt_sklearn import JTTClassifier
 from jtt_sklearn.baselines import GroupBalancedClassifier, GroupDROClassifier
@@ -81,20 +79,6 @@ def net(user_code):
         user_code.TinyImageNet, criterion=torch.nn.CrossEntropyLoss, lr=0.1, max_epochs=3, batch_size=8,
         train_split=None, verbose=0,
     )  # fmt: skip
-
-
-@pytest.fixture
-def trainings(monkeypatch):
-    trained = []
-    for module, name in ((identification, "stage 1"), (upsampling, "stage 2")):
-        original = module.stage_training
-
-        def counted(*args, _original=original, _name=name, **kwargs):
-            trained.append(_name)
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(module, "stage_training", counted)
-    return trained
 
 
 @pytest.fixture
